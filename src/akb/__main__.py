@@ -1,0 +1,3 @@
+from akb.cli.app import main
+
+main()

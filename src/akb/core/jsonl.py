@@ -1,0 +1,124 @@
+"""JSONL reading with precise errors, and crash-safe appending.
+
+An appended record is one ``os.write`` of one complete line on an ``O_APPEND`` descriptor,
+so a killed process leaves either the whole line or (if the kernel was stopped mid-write,
+e.g. a power cut) a final fragment without a newline, which :func:`repair_tail` removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from akb.core.errors import DataError
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; raise DataError on bad lines."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError("file not found", file=p) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, expected a JSONL file", file=p) from None
+    for lineno, bline in enumerate(raw.split(b"\n"), start=1):
+        if not bline.strip():
+            continue
+        try:
+            line = bline.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(
+                f"not valid UTF-8 (byte 0x{bline[e.start]:02x} at column {e.start + 1})",
+                file=p,
+                line=lineno,
+            ) from None
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"not valid JSON ({e.msg} at column {e.colno})", file=p, line=lineno) from None
+        if not isinstance(obj, dict):
+            raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=p, line=lineno)
+        yield lineno, obj
+
+
+def dumps_line(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
+def repair_tail(path: str | Path) -> int:
+    """Drop a trailing partial line (no final newline). Returns bytes removed."""
+    p = Path(path)
+    if not p.exists():
+        return 0
+    with p.open("rb+") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size == 0:
+            return 0
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return 0
+        # Walk back to the last newline.
+        pos = size - 1
+        step = 4096
+        while pos > 0:
+            start = max(0, pos - step)
+            f.seek(start)
+            chunk = f.read(pos - start)
+            idx = chunk.rfind(b"\n")
+            if idx >= 0:
+                keep = start + idx + 1
+                break
+            pos = start
+        else:
+            keep = 0
+        f.truncate(keep)
+        return size - keep
+
+
+class JsonlAppender:
+    """Appends whole lines atomically with respect to process death."""
+
+    def __init__(self, path: str | Path, fsync_every: int = 0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fsync_every = fsync_every
+        self._since_sync = 0
+
+    def write(self, obj: Any) -> None:
+        data = dumps_line(obj)
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        self._since_sync += 1
+        if self._fsync_every and self._since_sync >= self._fsync_every:
+            os.fsync(self._fd)
+            self._since_sync = 0
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> None:
+    """Write JSON (or text) via a temp file + rename, so readers never see half a file."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
+    text = obj if isinstance(obj, str) else json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, p)

@@ -1,0 +1,152 @@
+"""What every text-LLM backend speaks: chat requests in, responses out.
+
+*What is asked* (a :class:`ChatRequest`) is separate from *who answers* (a
+:class:`Backend`) and from *how it is judged* (the scorers in ``akb.bench``). A backend
+that can read next-token log-probabilities also answers ``letter_logprobs`` in one forward
+pass per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class MCQ(BaseModel):
+    """The structured question behind a prompt, for baselines that read options directly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    question: str
+    choices: list[str]
+    letters: list[str]
+
+
+class ChatRequest(BaseModel):
+    """One request. Everything here is part of the cache key."""
+
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Message]
+    max_tokens: int = Field(32, ge=1)
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float | None = None
+    seed: int | None = None
+    stop: list[str] | None = None
+    letters: list[str] | None = Field(None, description="option letters to score in logprob mode")
+    mcq: MCQ | None = None
+
+    def cache_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = ""
+    letter_logprobs: dict[str, float] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float = 0.0
+    finish_reason: str | None = None
+    error: str | None = Field(None, description="a failure that persisted after retries")
+    cached: bool = Field(False, exclude=True)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+Mode = Literal["generate", "logprob"]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A text LLM. Implementations live one per file in ``akb.models``."""
+
+    name: ClassVar[str]
+    supports_logprobs: ClassVar[bool]
+
+    def identity(self) -> dict[str, Any]:
+        """What makes outputs reproducible: backend, model, revision or weights fingerprint,
+        and settings that change outputs. Never secrets."""
+        ...
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]: ...
+
+    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class BaseBackend:
+    """Defaults shared by the concrete backends."""
+
+    name: ClassVar[str] = "base"
+    supports_logprobs: ClassVar[bool] = False
+    _batch_size: int = 1
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        from akb.core.errors import ConfigError
+
+        raise ConfigError(
+            f"backend '{self.name}' cannot read token log-probabilities; use --mode generate"
+        )
+
+    def close(self) -> None:
+        return None
+
+
+class AsyncBackend(BaseBackend):
+    """Base for network backends: one coroutine per request, ``concurrency`` in flight.
+
+    The runner calls :meth:`agenerate_one` directly so results are written as they arrive;
+    :meth:`generate` is the batch form for other callers.
+    """
+
+    concurrency: int = 8
+
+    async def agenerate_one(self, request: ChatRequest) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        return None
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        async def _all() -> list[Response]:
+            sem = asyncio.Semaphore(self.concurrency)
+
+            async def one(r: ChatRequest) -> Response:
+                async with sem:
+                    return await self.agenerate_one(r)
+
+            try:
+                return list(await asyncio.gather(*(one(r) for r in requests)))
+            finally:
+                await self.aclose()
+
+        return asyncio.run(_all())
+
+    @property
+    def batch_size(self) -> int:
+        return self.concurrency
+
+
+def timed(fn: Any) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0

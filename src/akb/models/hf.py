@@ -1,0 +1,270 @@
+"""Local Hugging Face causal LMs through transformers.
+
+Two ways to answer:
+- ``generate``: batched, left-padded generation with the tokenizer's chat template.
+- ``letter_logprobs``: ONE forward pass per request; the log-probability of each option
+  letter's token right after the prompt. For a single-token letter continuation this is
+  exactly the full-sequence log-likelihood of that continuation.
+
+The model loads on first use, so a run whose answers are all cached needs no weights.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from akb.core.errors import BackendError, ConfigError, MissingDependencyError
+from akb.core.hashing import directory_fingerprint, stable_hash
+from akb.models.base import BaseBackend, ChatRequest, Response
+from akb.models.spec import ModelConfig, options_model
+
+
+class HFOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    batch_size: int = 8
+    revision: str | None = None
+    trust_remote_code: bool = False
+    chat_template: Literal["auto", "none"] = "auto"
+    chat_template_kwargs: dict[str, Any] = {}
+    # How a model without a chat template sees the messages: contents joined by blank
+    # lines, then this suffix; logprob mode scores the letter that follows it.
+    plain_suffix: str = "\n\nAnswer:"
+    tokenizer: str | None = None
+    attn_implementation: str | None = None
+    max_input_tokens: int | None = None
+
+
+def _import_torch_transformers() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise MissingDependencyError("transformers", "hf", "the hf backend") from None
+    return torch, transformers
+
+
+class HFBackend(BaseBackend):
+    name: ClassVar[str] = "hf"
+    supports_logprobs: ClassVar[bool] = True
+
+    def __init__(self, model: str, options: HFOptions | None = None, *, model_obj: Any = None, tokenizer: Any = None) -> None:
+        if not model and model_obj is None:
+            raise ConfigError("the hf backend needs a model: hf:NAME_OR_PATH")
+        self.model_name = model
+        self.opts = options or HFOptions()
+        self._batch_size = self.opts.batch_size
+        self._model = model_obj
+        self._tok = tokenizer
+        self._identity: dict[str, Any] | None = None
+        self._letter_ids: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+
+    @classmethod
+    def from_config(cls, cfg: ModelConfig) -> HFBackend:
+        return cls(cfg.model, options_model(HFOptions, cfg))
+
+    # ----------------------------------------------------------------- identity
+    def _revision(self) -> str:
+        p = Path(self.model_name).expanduser()
+        if p.is_dir():
+            return "sha256:" + directory_fingerprint(p)
+        if self._model is not None:
+            commit = getattr(self._model.config, "_commit_hash", None)
+            if commit:
+                return str(commit)
+        try:
+            from huggingface_hub import snapshot_download
+
+            path = snapshot_download(self.model_name, revision=self.opts.revision, local_files_only=True)
+            return Path(path).name
+        except Exception:
+            return self.opts.revision or "unresolved"
+
+    def identity(self) -> dict[str, Any]:
+        if self._identity is None:
+            self._identity = {
+                "backend": "hf",
+                "model": self.model_name,
+                "revision": self._revision(),
+                "dtype": self.opts.dtype,
+                "chat_template": self.opts.chat_template,
+                "chat_template_kwargs": self.opts.chat_template_kwargs,
+                "plain_suffix": self.opts.plain_suffix,
+            }
+        return self._identity
+
+    # ----------------------------------------------------------------- loading
+    def _device(self, torch: Any) -> str:
+        if self.opts.device != "auto":
+            return self.opts.device
+        if torch.cuda.is_available():
+            return "cuda"
+        return "cpu"
+
+    def _load(self) -> tuple[Any, Any]:
+        torch, transformers = _import_torch_transformers()
+        if self._tok is None:
+            try:
+                self._tok = transformers.AutoTokenizer.from_pretrained(
+                    self.opts.tokenizer or self.model_name,
+                    revision=self.opts.revision,
+                    trust_remote_code=self.opts.trust_remote_code,
+                )
+            except OSError as e:
+                raise BackendError(f"cannot load tokenizer for '{self.model_name}': {str(e).splitlines()[0]}") from None
+        if self._model is None:
+            dtype: Any = "auto" if self.opts.dtype == "auto" else getattr(torch, self.opts.dtype)
+            kwargs: dict[str, Any] = {"dtype": dtype, "revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code}
+            if self.opts.attn_implementation:
+                kwargs["attn_implementation"] = self.opts.attn_implementation
+            try:
+                model = transformers.AutoModelForCausalLM.from_pretrained(self.model_name, **kwargs)
+            except OSError as e:
+                raise BackendError(f"cannot load model '{self.model_name}': {str(e).splitlines()[0]}") from None
+            self._model = model.to(self._device(torch)).eval()
+        tok = self._tok
+        tok.padding_side = "left"
+        if tok.pad_token_id is None:
+            if tok.eos_token_id is None:
+                raise BackendError(f"tokenizer of '{self.model_name}' has neither a pad nor an eos token")
+            tok.pad_token = tok.eos_token
+        return self._model, tok
+
+    # ----------------------------------------------------------------- prompts
+    def _uses_chat_template(self, tok: Any) -> bool:
+        return self.opts.chat_template == "auto" and bool(getattr(tok, "chat_template", None))
+
+    def render(self, request: ChatRequest) -> str:
+        """The exact text the model sees."""
+        _, tok = self._load()
+        msgs = [m.model_dump() for m in request.messages]
+        if self._uses_chat_template(tok):
+            text: str = tok.apply_chat_template(
+                msgs, tokenize=False, add_generation_prompt=True, **self.opts.chat_template_kwargs
+            )
+            return text
+        return "\n\n".join(m["content"] for m in msgs) + self.opts.plain_suffix
+
+    def _encode(self, texts: list[str]) -> Any:
+        _, tok = self._load()
+        add_special = not self._uses_chat_template(tok)  # chat templates already carry BOS
+        kwargs: dict[str, Any] = {}
+        if self.opts.max_input_tokens:
+            kwargs = {"truncation": True, "max_length": self.opts.max_input_tokens}
+        return tok(texts, return_tensors="pt", padding=True, add_special_tokens=add_special, **kwargs)
+
+    def letter_token_ids(self, prompt: str, letters: Sequence[str]) -> list[int]:
+        """Token id of each letter as it would follow ``prompt`` (space-prefixed after text)."""
+        _, tok = self._load()
+        ending = prompt[-40:]
+        key = (ending, tuple(letters))
+        if key in self._letter_ids:
+            return self._letter_ids[key]
+        add_special = not self._uses_chat_template(tok)
+        base = tok(ending, add_special_tokens=False)["input_ids"]
+        sep = "" if prompt[-1:].isspace() or prompt.endswith(("(", "[")) else " "
+        ids: list[int] = []
+        for letter in letters:
+            full = tok(ending + sep + letter, add_special_tokens=False)["input_ids"]
+            if full[: len(base)] != base or len(full) <= len(base):
+                raise BackendError(
+                    f"letter {letter!r} merges with the end of the prompt in this tokenizer; "
+                    "set the option plain_suffix so the prompt ends in a separator"
+                )
+            ids.append(full[len(base)])
+        if len(set(ids)) != len(ids):
+            raise BackendError("option letters share their first token in this tokenizer; logprob mode cannot tell them apart")
+        del add_special
+        self._letter_ids[key] = ids
+        return ids
+
+    # ----------------------------------------------------------------- answering
+    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        torch, _ = _import_torch_transformers()
+        model, _ = self._load()
+        prompts = [self.render(r) for r in requests]
+        t0 = time.perf_counter()
+        enc = self._encode(prompts).to(model.device)
+        with torch.inference_mode():
+            logits = model(**enc).logits[:, -1, :].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        elapsed = (time.perf_counter() - t0) / max(1, len(requests))
+        out: list[Response] = []
+        for i, (req, prompt) in enumerate(zip(requests, prompts, strict=True)):
+            letters = req.letters or (req.mcq.letters if req.mcq else None)
+            if not letters:
+                raise ConfigError("logprob mode needs the option letters in the request")
+            ids = self.letter_token_ids(prompt, letters)
+            scores = {L: float(logp[i, t]) for L, t in zip(letters, ids, strict=True)}
+            best = max(scores, key=lambda k: scores[k])
+            out.append(
+                Response(
+                    text=best,
+                    letter_logprobs=scores,
+                    prompt_tokens=int(enc["attention_mask"][i].sum()),
+                    completion_tokens=0,
+                    latency_s=elapsed,
+                    finish_reason="logprob",
+                )
+            )
+        return out
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        torch, _ = _import_torch_transformers()
+        model, tok = self._load()
+        out: list[Response] = []
+        # Requests in one call share decoding settings in practice; group to be safe.
+        groups: dict[str, list[int]] = {}
+        for i, r in enumerate(requests):
+            key = stable_hash([r.max_tokens, r.temperature, r.top_p, r.seed, r.stop])
+            groups.setdefault(key, []).append(i)
+        results: dict[int, Response] = {}
+        for idxs in groups.values():
+            first = requests[idxs[0]]
+            prompts = [self.render(requests[i]) for i in idxs]
+            enc = self._encode(prompts).to(model.device)
+            gen_kwargs: dict[str, Any] = {
+                "max_new_tokens": first.max_tokens,
+                "pad_token_id": tok.pad_token_id,
+                "do_sample": first.temperature > 0,
+            }
+            if first.temperature > 0:
+                gen_kwargs["temperature"] = first.temperature
+                if first.top_p is not None:
+                    gen_kwargs["top_p"] = first.top_p
+                if first.seed is not None:
+                    torch.manual_seed(first.seed)
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                seqs = model.generate(**enc, **gen_kwargs)
+            elapsed = (time.perf_counter() - t0) / len(idxs)
+            new = seqs[:, enc["input_ids"].shape[1] :]
+            for row, i in enumerate(idxs):
+                ids = new[row].tolist()
+                n_gen = len(ids)
+                finish = "length"
+                if tok.eos_token_id is not None and tok.eos_token_id in ids:
+                    n_gen = ids.index(tok.eos_token_id) + 1
+                    finish = "stop"
+                text = tok.decode(ids[:n_gen], skip_special_tokens=True)
+                for s in requests[i].stop or []:
+                    if s in text:
+                        text, finish = text[: text.index(s)], "stop"
+                results[i] = Response(
+                    text=text.strip(),
+                    prompt_tokens=int(enc["attention_mask"][row].sum()),
+                    completion_tokens=n_gen,
+                    latency_s=elapsed,
+                    finish_reason=finish,
+                )
+        out = [results[i] for i in range(len(requests))]
+        return out
+
+    def close(self) -> None:
+        self._model = None
