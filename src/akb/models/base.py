@@ -49,7 +49,8 @@ class ChatRequest(BaseModel):
 
 
 class Response(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # -inf log-probabilities (a letter outside an API's top-k) survive the cache round trip.
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="constants")
     text: str = ""
     letter_logprobs: dict[str, float] | None = None
     prompt_tokens: int | None = None

@@ -1,0 +1,55 @@
+"""The ``akb`` command. Command groups live one per module; no logic beyond parsing here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from akb.cli import bench, probe
+from akb.cli.common import console, err_console
+from akb.core.errors import AkbError
+
+app = typer.Typer(
+    name="akb",
+    help="Auditory knowledge of LLM backbones: AKB-2000 probing and friends.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(bench.app, name="bench")
+app.command("probe")(probe.probe)
+
+
+@app.command("backends")
+def backends() -> None:
+    """List the model backends a spec prefix can name."""
+    from akb.models.registry import available_backends
+
+    for name, target in sorted(available_backends().items()):
+        console.print(f"{name:14s} {target}")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the akb version."""
+    from akb import __version__
+
+    console.print(__version__)
+
+
+def main() -> None:
+    # Quiet third-party chatter (download bars, advisory warnings) so errors stay one line.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        app()
+    except AkbError as e:
+        err_console.print(f"[red]error[/red]: {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

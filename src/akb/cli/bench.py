@@ -1,0 +1,89 @@
+"""``akb bench``: validate, describe and inspect benchmark files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from akb.bench.loader import default_items_path, load_items
+from akb.bench.stats import bench_stats
+from akb.bench.taxonomy import load_taxonomy
+from akb.cli.common import console
+
+app = typer.Typer(help="Validate, describe and inspect AKB item files.", no_args_is_help=True)
+
+FileArg = Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")]
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="items JSONL to check")]) -> None:
+    """Check every line against the item schema and the taxonomy; first problem is reported."""
+    items = load_items(file)
+    console.print(f"[green]ok[/green] {file}: {len(items)} items valid")
+
+
+@app.command()
+def stats(
+    file: FileArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Counts per category and subcategory, gold letters, provenance and review mix."""
+    path = file or default_items_path()
+    tax = load_taxonomy()
+    s = bench_stats(load_items(path), tax)
+    if as_json:
+        console.print_json(json.dumps(s))
+        return
+    console.print(f"[bold]{path}[/bold]: {s['items']} items (target {s['target']}), "
+                  f"{s['subcategories_present']}/{s['subcategories_total']} subcategories present")
+    t = Table(title="Categories and subcategories (count / target)")
+    t.add_column("Category / subcategory")
+    t.add_column("Items", justify="right")
+    t.add_column("Target", justify="right")
+    for c in s["categories"]:
+        t.add_row(f"[bold]{c['name']}[/bold]", f"[bold]{c['count']}[/bold]", str(c["target"]))
+        for sc in c["subcategories"]:
+            style = "" if sc["count"] >= min(15, sc["target"]) else "yellow"
+            t.add_row(f"  {sc['name']}", f"[{style}]{sc['count']}[/{style}]" if style else str(sc["count"]), str(sc["target"]))
+    console.print(t)
+    console.print(f"Gold letters: {s['gold_letters']}")
+    console.print(f"Provenance: {s['provenance']}")
+    console.print(f"Review status: {s['review_status']}")
+    console.print(f"With rationale: {s['with_rationale']} of {s['items']}")
+
+
+@app.command()
+def show(
+    item_id: Annotated[str, typer.Argument(help="item id")],
+    file: Annotated[Path | None, typer.Option("--file", help="items JSONL")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the raw JSON record")] = False,
+) -> None:
+    """Print one item with its key, rationale, provenance and review record."""
+    from akb.core.errors import AkbError
+
+    items = {i.id: i for i in load_items(file or default_items_path())}
+    if item_id not in items:
+        close = [k for k in items if item_id in k][:5]
+        hint = f"; similar: {', '.join(close)}" if close else ""
+        raise AkbError(f"no item with id {item_id!r}{hint}")
+    it = items[item_id]
+    if as_json:
+        console.print_json(json.dumps(it.to_json()))
+        return
+    tax = load_taxonomy()
+    console.print(f"[bold]{it.id}[/bold]  {tax.category_name(it.category)} / {tax.subcategory_name(it.category, it.subcategory)}")
+    console.print(f"\n{it.question}\n")
+    for letter, choice in zip("ABCD", it.choices, strict=True):
+        mark = "[green]*[/green]" if letter == it.answer else " "
+        console.print(f" {mark} ({letter}) {choice}")
+    console.print(f"\n[bold]Answer[/bold]: {it.answer}    [bold]Rationale[/bold]: {it.rationale or '-'}")
+    p = it.provenance
+    console.print(f"[bold]Provenance[/bold]: {p.method} by {p.by}" + (f" ({p.generator})" if p.generator else ""))
+    console.print(f"[bold]Review[/bold]: {it.review.status}")
+    for r in it.review.reviews:
+        console.print(f"  - {r.kind} {r.reviewer} at {r.at:%Y-%m-%d}: {r.verdict}"
+                      + (f", blind answer {r.blind_answer}" if r.blind_answer else "") + (f" ({r.note})" if r.note else ""))

@@ -1,0 +1,8 @@
+"""Console and error helpers shared by the CLI command modules."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)

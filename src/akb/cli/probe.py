@@ -1,0 +1,123 @@
+"""``akb probe``: one command from a model spec to AKB accuracy per category."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from akb.cli.common import console, err_console
+from akb.core.errors import ConfigError
+
+DEFAULT_MODEL = "embedding"
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option expects KEY=VALUE, got {p!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for x in values for v in x.split(",") if v.strip()]
+
+
+def probe(
+    model: Annotated[str | None, typer.Option("--model", "-m", help="BACKEND:NAME, e.g. hf:Qwen/Qwen3-8B, openai:gpt-4o, random, embedding (default)")] = None,
+    mode: Annotated[str | None, typer.Option(help="generate (parse the letter) or logprob (one forward pass per item)")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="environment variable that holds the API key")] = None,
+    dtype: Annotated[str | None, typer.Option(help="hf/vllm: auto, bfloat16, float16, float32")] = None,
+    device: Annotated[str | None, typer.Option(help="hf: auto, cpu, cuda, cuda:N")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="local models: requests per forward pass")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="API models: requests in flight")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="any backend option KEY=VALUE (repeatable)")] = None,
+    data: Annotated[Path | None, typer.Option(help="items JSONL (default: shipped AKB-2000)")] = None,
+    categories: Annotated[list[str] | None, typer.Option(help="only these categories (comma-separated or repeated)")] = None,
+    limit: Annotated[int | None, typer.Option(help="only the first N selected items")] = None,
+    cot: Annotated[bool | None, typer.Option("--cot/--no-cot", help="chain-of-thought prompt")] = None,
+    circular: Annotated[bool | None, typer.Option("--circular/--no-circular", help="ask all 4 rotations; right only if all right")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="generation length (default 16; 2048 with --cot)")] = None,
+    temperature: Annotated[float | None, typer.Option(help="sampling temperature (default 0: greedy)")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed for sampling")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="run directory (default runs/probe/MODEL-MODE)")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="run.yaml with any of these fields")] = None,
+    cache: Annotated[Path | None, typer.Option(help="SQLite cache file")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="do not read or write the response cache")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="discard a different run in --out")] = False,
+) -> None:
+    """Evaluate a text LLM on AKB-2000 (or any items JSONL); accuracy per category with intervals.
+
+    Re-running the same command on the same --out resumes where it stopped.
+    """
+    from akb.analysis.metrics import table1_markdown
+    from akb.bench.taxonomy import load_taxonomy
+    from akb.models.spec import parse_model_spec
+    from akb.runs.probe import ProbeConfig, run_probe
+
+    raw: dict[str, Any] = {}
+    if config:
+        try:
+            raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"{config}: file not found") from None
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{config}: not valid YAML ({e})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{config}: expected a mapping of run settings")
+    opts = _parse_options(option or [])
+    flag_opts = {"base_url": base_url, "api_key_env": api_key_env, "dtype": dtype, "device": device,
+                 "batch_size": batch_size, "concurrency": concurrency}
+    opts.update({k: v for k, v in flag_opts.items() if v is not None})
+    spec = model or raw.get("model") or DEFAULT_MODEL
+    if isinstance(spec, dict):
+        from akb.models.spec import ModelConfig
+
+        mcfg = ModelConfig.model_validate(spec)
+        mcfg.options.update(opts)
+    else:
+        mcfg = parse_model_spec(str(spec), **opts)
+    raw["model"] = mcfg.model_dump()
+    overrides = {"mode": mode, "data": str(data) if data else None, "categories": _split(categories), "limit": limit,
+                 "circular": circular, "max_tokens": max_tokens, "temperature": temperature, "seed": seed,
+                 "out": str(out) if out else None, "cache": str(cache) if cache else None}
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    if cot is not None:
+        raw.setdefault("prompt", {})["cot"] = cot
+    if no_cache:
+        raw["use_cache"] = False
+    if no_progress:
+        raw["progress"] = False
+    if overwrite:
+        raw["overwrite"] = True
+    from pydantic import ValidationError
+
+    try:
+        cfg = ProbeConfig.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{config or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    try:
+        result = run_probe(cfg, console=err_console)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/yellow]: finished answers are saved; run the same command again to resume")
+        raise typer.Exit(130) from None
+    names = {c.id: c.name for c in load_taxonomy().categories}
+    typer.echo(table1_markdown([(cfg.model.spec, result.metrics)], names))
+    m = result.metrics
+    rate = f"{100 * m.invalid_rate:.1f}%" if m.invalid_rate is not None else "-"
+    console.print(f"overall {m.overall.pct_ci()} on {m.overall.n} items; invalid {m.invalid} ({rate})")
+    console.print(f"results: {result.run_dir}/summary.json, summary.md, samples.jsonl")
+    if not result.complete:
+        err_console.print(f"[yellow]incomplete[/yellow]: {result.stats['retry_later']} items failed after retries; "
+                          "run the same command again to retry them")
+        raise typer.Exit(3)

@@ -1,0 +1,93 @@
+"""Anthropic's Messages API (Claude). Generative only: the letter is parsed from the reply."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict
+
+from akb.core.errors import ConfigError, MissingDependencyError
+from akb.models._api import APIOptions, api_key, call_with_retries, is_retryable_status, split_system
+from akb.models.base import AsyncBackend, ChatRequest, Response
+from akb.models.spec import ModelConfig, options_model
+
+
+class AnthropicOptions(APIOptions):
+    model_config = ConfigDict(extra="forbid")
+    api_key_env: str | None = "ANTHROPIC_API_KEY"
+
+
+class AnthropicBackend(AsyncBackend):
+    name: ClassVar[str] = "anthropic"
+    supports_logprobs: ClassVar[bool] = False
+
+    def __init__(self, model: str, options: AnthropicOptions | None = None) -> None:
+        if not model:
+            raise ConfigError("the anthropic backend needs a model: anthropic:NAME")
+        self.model = model
+        self.opts = options or AnthropicOptions()
+        self.concurrency = self.opts.concurrency
+        self._key = api_key(self.opts.api_key_env or "ANTHROPIC_API_KEY", required=True, backend="anthropic")
+        self._client: Any = None
+
+    @classmethod
+    def from_config(cls, cfg: ModelConfig) -> AnthropicBackend:
+        return cls(cfg.model, options_model(AnthropicOptions, cfg))
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": "anthropic", "model": self.model, "base_url": self.opts.base_url, "extra_body": self.opts.extra_body}
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            try:
+                import anthropic
+            except ImportError:
+                raise MissingDependencyError("anthropic", "api", "the anthropic backend") from None
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self._key, base_url=self.opts.base_url, timeout=self.opts.timeout, max_retries=0
+            )
+        return self._client
+
+    @staticmethod
+    def _retryable(e: BaseException) -> bool:
+        import anthropic
+
+        if isinstance(e, (anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.APIResponseValidationError)):
+            return True
+        if isinstance(e, anthropic.APIStatusError):
+            return is_retryable_status(e.status_code)
+        return False
+
+    async def agenerate_one(self, request: ChatRequest) -> Response:
+        system, messages = split_system(request)
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if system:
+            params["system"] = system
+        if request.top_p is not None:
+            params["top_p"] = request.top_p
+        if request.stop:
+            params["stop_sequences"] = request.stop
+        if self.opts.extra_body:
+            params["extra_body"] = self.opts.extra_body
+
+        async def call() -> Response:
+            msg = await self._get_client().messages.create(**params)
+            text = "".join(getattr(b, "text", "") for b in msg.content if getattr(b, "type", "") == "text")
+            return Response(
+                text=text.strip(),
+                prompt_tokens=msg.usage.input_tokens if msg.usage else None,
+                completion_tokens=msg.usage.output_tokens if msg.usage else None,
+                finish_reason=msg.stop_reason,
+            )
+
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

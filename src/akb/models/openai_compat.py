@@ -1,0 +1,167 @@
+"""Any OpenAI-compatible chat endpoint: OpenAI, ``vllm serve``, SGLang, llama.cpp, Ollama.
+
+``--base-url`` points it at a server; a local server needs no key. In logprob mode the
+backend asks for the first generated token's top log-probabilities (``max_tokens=1``,
+``top_logprobs=20``) and reads the option letters from them; letters outside the top 20
+get ``-inf``. Servers that do not return log-probabilities are reported, not guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict
+
+from akb.core.errors import ConfigError, MissingDependencyError
+from akb.models._api import (
+    APIOptions,
+    RetryableError,
+    api_key,
+    call_with_retries,
+    is_retryable_status,
+)
+from akb.models.base import AsyncBackend, ChatRequest, Response
+from akb.models.spec import ModelConfig, options_model
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class OpenAIOptions(APIOptions):
+    model_config = ConfigDict(extra="forbid")
+    api_key_env: str | None = None  # default: OPENAI_API_KEY, required only for api.openai.com
+    top_logprobs: int = 20
+
+
+class OpenAIBackend(AsyncBackend):
+    name: ClassVar[str] = "openai"
+    supports_logprobs: ClassVar[bool] = True
+
+    def __init__(self, model: str, options: OpenAIOptions | None = None) -> None:
+        if not model:
+            raise ConfigError("the openai backend needs a model: openai:NAME")
+        self.model = model
+        self.opts = options or OpenAIOptions()
+        self.concurrency = self.opts.concurrency
+        self.base_url = (self.opts.base_url or OPENAI_URL).rstrip("/")
+        env = self.opts.api_key_env or "OPENAI_API_KEY"
+        official = self.base_url == OPENAI_URL
+        self._key = api_key(env, required=official, backend="openai") or "EMPTY"
+        self._client: Any = None
+
+    @classmethod
+    def from_config(cls, cfg: ModelConfig) -> OpenAIBackend:
+        return cls(cfg.model, options_model(OpenAIOptions, cfg))
+
+    def identity(self) -> dict[str, Any]:
+        # The server is part of the identity: two servers may serve different weights
+        # under one name. The key is not.
+        return {"backend": "openai", "model": self.model, "base_url": self.base_url, "extra_body": self.opts.extra_body}
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            try:
+                import openai
+            except ImportError:
+                raise MissingDependencyError("openai", "api", "the openai backend") from None
+            self._client = openai.AsyncOpenAI(
+                api_key=self._key, base_url=self.base_url, timeout=self.opts.timeout, max_retries=0
+            )
+        return self._client
+
+    @staticmethod
+    def _retryable(e: BaseException) -> bool:
+        import openai
+
+        if isinstance(e, (openai.APITimeoutError, openai.APIConnectionError, json.JSONDecodeError)):
+            return True
+        if isinstance(e, openai.APIResponseValidationError):
+            return True
+        if isinstance(e, openai.APIStatusError):
+            return is_retryable_status(e.status_code)
+        return False
+
+    def _params(self, req: ChatRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.model_dump() for m in req.messages],
+            "max_tokens": req.max_tokens,
+            "temperature": req.temperature,
+        }
+        if req.top_p is not None:
+            params["top_p"] = req.top_p
+        if req.seed is not None:
+            params["seed"] = req.seed
+        if req.stop:
+            params["stop"] = req.stop
+        if self.opts.extra_body:
+            params["extra_body"] = self.opts.extra_body
+        return params
+
+    async def _create(self, params: dict[str, Any]) -> Any:
+        completion = await self._get_client().chat.completions.create(**params)
+        if isinstance(completion, (str, bytes)) or not getattr(completion, "choices", None):
+            raise RetryableError("malformed response body (no choices)")
+        return completion
+
+    async def agenerate_one(self, request: ChatRequest) -> Response:
+        params = self._params(request)
+
+        async def call() -> Response:
+            c = await self._create(params)
+            choice = c.choices[0]
+            usage = getattr(c, "usage", None)
+            return Response(
+                text=(choice.message.content or "").strip(),
+                prompt_tokens=getattr(usage, "prompt_tokens", None),
+                completion_tokens=getattr(usage, "completion_tokens", None),
+                finish_reason=choice.finish_reason,
+            )
+
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+
+    async def alogprob_one(self, request: ChatRequest) -> Response:
+        letters = request.letters or (request.mcq.letters if request.mcq else None)
+        if not letters:
+            raise ConfigError("logprob mode needs the option letters in the request")
+        params = self._params(request) | {"max_tokens": 1, "temperature": 0.0, "logprobs": True, "top_logprobs": self.opts.top_logprobs}
+
+        async def call() -> Response:
+            c = await self._create(params)
+            choice = c.choices[0]
+            content = getattr(choice.logprobs, "content", None) if choice.logprobs else None
+            if not content:
+                raise ConfigError(f"server at {self.base_url} returned no log-probabilities; use --mode generate")
+            scores = {L: -math.inf for L in letters}
+            for cand in content[0].top_logprobs:
+                tok = cand.token.strip().strip("()")
+                if tok in scores and cand.logprob > scores[tok]:
+                    scores[tok] = cand.logprob
+            best = max(scores, key=lambda k: scores[k])
+            return Response(text=best if scores[best] > -math.inf else "", letter_logprobs=scores, finish_reason="logprob")
+
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+
+    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        import asyncio
+
+        async def _all() -> list[Response]:
+            sem = asyncio.Semaphore(self.concurrency)
+
+            async def one(r: ChatRequest) -> Response:
+                async with sem:
+                    return await self.alogprob_one(r)
+
+            try:
+                return list(await asyncio.gather(*(one(r) for r in requests)))
+            finally:
+                await self.aclose()
+
+        return asyncio.run(_all())
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
