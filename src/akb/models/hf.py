@@ -191,8 +191,11 @@ class HFBackend(BaseBackend):
         prompts = [self.render(r) for r in requests]
         t0 = time.perf_counter()
         enc = self._encode(prompts).to(model.device)
+        # Left padding: positions must count from each row's first real token, as they
+        # would without padding (generate() does this itself; a plain forward does not).
+        position_ids = (enc["attention_mask"].cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
-            logits = model(**enc).logits[:, -1, :].float()
+            logits = model(**enc, position_ids=position_ids).logits[:, -1, :].float()
         logp = torch.log_softmax(logits, dim=-1)
         elapsed = (time.perf_counter() - t0) / max(1, len(requests))
         out: list[Response] = []
