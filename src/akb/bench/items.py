@@ -8,10 +8,10 @@ requires a recorded human review, ``model-reviewed`` a recorded model review.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Literal
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LETTERS = ("A", "B", "C", "D")
 Letter = Literal["A", "B", "C", "D"]
@@ -20,6 +20,14 @@ ProvenanceMethod = Literal["authored", "llm-generated", "procedural"]
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _WS_RE = re.compile(r"\s+")
+
+
+def _utc(dt: datetime) -> datetime:
+    """Times are UTC; a naive time (as Arrow/datasets returns them) is read as UTC."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 def normalise_text(text: str) -> str:
@@ -40,7 +48,7 @@ class Provenance(_Strict):
     generator: str | None = Field(None, description="procedural generator id")
     params: dict[str, Any] | None = Field(None, description="generator parameters or seed")
     source: str | None = Field(None, description="reference the fact comes from")
-    created: datetime | None = None
+    created: UTCDateTime | None = None
 
 
 class Review(_Strict):
@@ -48,7 +56,7 @@ class Review(_Strict):
 
     reviewer: str = Field(min_length=1)
     kind: Literal["human", "model", "auto"]
-    at: datetime
+    at: UTCDateTime
     blind_answer: Letter | None = Field(None, description="the reviewer's answer before seeing the key")
     verdict: Literal["accept", "edit", "reject", "flag"] = "accept"
     note: str | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 from typing import Any, ClassVar
 
 from pydantic import ConfigDict
@@ -29,6 +31,7 @@ class AnthropicBackend(AsyncBackend):
         self.concurrency = self.opts.concurrency
         self._key = api_key(self.opts.api_key_env or "ANTHROPIC_API_KEY", required=True, backend="anthropic")
         self._client: Any = None
+        self._sampling: set[str] = set()
 
     @classmethod
     def from_config(cls, cfg: ModelConfig) -> AnthropicBackend:
@@ -46,6 +49,10 @@ class AnthropicBackend(AsyncBackend):
             self._client = anthropic.AsyncAnthropic(
                 api_key=self._key, base_url=self.opts.base_url, timeout=self.opts.timeout, max_retries=0
             )
+            # Anthropic deprecated temperature/top_p (newer models answer 400) and newer SDKs
+            # no longer accept them: send them only where this SDK still has them.
+            accepted = inspect.signature(self._client.messages.create).parameters
+            self._sampling = {p for p in ("temperature", "top_p") if p in accepted}
         return self._client
 
     @staticmethod
@@ -53,6 +60,8 @@ class AnthropicBackend(AsyncBackend):
         import anthropic
 
         if isinstance(e, (anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.APIResponseValidationError)):
+            return True
+        if isinstance(e, json.JSONDecodeError):  # a malformed (e.g. truncated) body
             return True
         if isinstance(e, anthropic.APIStatusError):
             return is_retryable_status(e.status_code)
@@ -64,11 +73,13 @@ class AnthropicBackend(AsyncBackend):
             "model": self.model,
             "messages": messages,
             "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
         }
+        self._get_client()
+        if "temperature" in self._sampling:
+            params["temperature"] = request.temperature
         if system:
             params["system"] = system
-        if request.top_p is not None:
+        if request.top_p is not None and "top_p" in self._sampling:
             params["top_p"] = request.top_p
         if request.stop:
             params["stop_sequences"] = request.stop

@@ -55,7 +55,14 @@ class GeminiBackend(AsyncBackend):
 
         if isinstance(e, errors.APIError):
             return is_retryable_status(getattr(e, "code", None))
-        return isinstance(e, (httpx.TimeoutException, httpx.TransportError, ValueError))
+        transient: tuple[type[BaseException], ...] = (httpx.TimeoutException, httpx.TransportError, ValueError)
+        try:  # newer google-genai sends through httpx2, whose errors are not httpx's
+            import httpx2
+
+            transient += (httpx2.TimeoutException, httpx2.TransportError)
+        except ImportError:
+            pass
+        return isinstance(e, transient)
 
     async def agenerate_one(self, request: ChatRequest) -> Response:
         from google.genai import types
