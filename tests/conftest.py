@@ -19,3 +19,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own response cache, never the user's."""
     monkeypatch.setenv("AKB_CACHE_DIR", str(tmp_path_factory.mktemp("akb-cache")))
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch):
+    """A fake OpenAI/Anthropic/Gemini server on 127.0.0.1 (see tests/servers.py)."""
+    from servers import FakeAPIServer
+
+    # Loopback must never go through a proxy from the environment.
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    srv = FakeAPIServer(lifetime_s=120.0).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

@@ -5,9 +5,10 @@ One :class:`FakeAPIServer` speaks three dialects on 127.0.0.1 (port 0, a backgro
 * OpenAI chat completions: ``POST /v1/chat/completions`` (with ``top_logprobs`` over the
   letters A-D when the request asks for ``"logprobs": true``);
 * Anthropic messages: ``POST /v1/messages``;
-* Gemini: ``POST .../models/{model}:generateContent`` (google-genai with a custom
-  ``base_url`` posts to ``{base_url}/v1beta/models/{model}:generateContent`` or ``/v1/...``
-  depending on the SDK version; any prefix is accepted).
+* Gemini: ``POST .../models/{model}:generateContent`` (google-genai 3.6 with
+  ``HttpOptions(base_url=...)`` posts to ``{base_url}/v1/models/{model}:generateContent``
+  and sends the key as ``x-goog-api-key``; other SDK versions may use ``/v1beta``, so any
+  prefix is accepted).
 
 What the next requests get is scripted with :meth:`FakeAPIServer.plan`: a queue of
 :class:`Behaviour` values, consumed one per request, after which ``default`` applies (a

@@ -20,11 +20,7 @@ pytest.importorskip("google.genai")
 from akb.core.errors import ConfigError  # noqa: E402
 from akb.models.base import ChatRequest, Message, Response  # noqa: E402
 from akb.models.registry import create_backend  # noqa: E402
-
-try:  # tests/ as a package or as a rootdir on sys.path
-    from tests.servers import MALFORMED, NO_LOGPROBS, FakeAPIServer, delay, status  # noqa: E402
-except ImportError:  # pragma: no cover - depends on how pytest imports the tests
-    from servers import MALFORMED, NO_LOGPROBS, FakeAPIServer, delay, status  # type: ignore[no-redef]  # noqa: E402
+from servers import MALFORMED, NO_LOGPROBS, FakeAPIServer, delay, status  # noqa: E402  (tests/ is on sys.path)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -35,20 +31,6 @@ FAST = {
     "timeout": 0.5,
     "max_retries": MAX_RETRIES,
 }
-
-
-@pytest.fixture
-def fake_api(monkeypatch: pytest.MonkeyPatch):
-    # Loopback must never go through a proxy from the environment.
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    srv = FakeAPIServer(lifetime_s=60.0).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def _req(text: str = "Which letter? A) a B) b C) c D) d", **kw) -> ChatRequest:

@@ -12,8 +12,8 @@ pytest.importorskip("transformers")
 from akb.bench.loader import load_items  # noqa: E402
 from akb.models.hf import HFBackend, HFOptions  # noqa: E402
 from akb.models.registry import create_backend  # noqa: E402
-from akb.runs.probe import ProbeConfig, build_tasks  # noqa: E402
 from akb.models.spec import ModelConfig  # noqa: E402
+from akb.runs.probe import ProbeConfig, build_tasks  # noqa: E402
 from tiny_lm import build_tiny_lm  # noqa: E402
 
 

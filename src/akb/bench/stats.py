@@ -21,7 +21,7 @@ def bench_stats(items: Sequence[Item], taxonomy: Taxonomy) -> dict[str, Any]:
             for s in c.subcategories
         ]
         cats.append({"id": c.id, "name": c.name, "count": by_cat.get(c.id, 0), "target": c.total, "subcategories": subs})
-    letters = Counter(i.answer for i in items)
+    letters: Counter[str] = Counter(i.answer for i in items)
     per_cat_letters = {c: dict(sorted(Counter(i.answer for i in items if i.category == c).items())) for c in by_cat}
     return {
         "items": len(items),

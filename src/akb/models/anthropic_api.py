@@ -9,7 +9,13 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict
 
 from akb.core.errors import ConfigError, MissingDependencyError
-from akb.models._api import APIOptions, api_key, call_with_retries, is_retryable_status, split_system
+from akb.models._api import (
+    APIOptions,
+    api_key,
+    call_with_retries,
+    is_retryable_status,
+    split_system,
+)
 from akb.models.base import AsyncBackend, ChatRequest, Response
 from akb.models.spec import ModelConfig, options_model
 

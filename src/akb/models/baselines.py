@@ -153,12 +153,12 @@ class OptionsOnlyBackend(BaseBackend):
         # Async inner backends (API models) keep streaming results through the wrapper.
         if name == "agenerate_one" and hasattr(self.inner, "agenerate_one"):
             async def agenerate_one(req: ChatRequest) -> Response:
-                return await self.inner.agenerate_one(self.hide(req))  # type: ignore[no-any-return]
+                return await self.inner.agenerate_one(self.hide(req))
 
             return agenerate_one
         if name == "alogprob_one" and hasattr(self.inner, "alogprob_one"):
             async def alogprob_one(req: ChatRequest) -> Response:
-                return await self.inner.alogprob_one(self.hide(req))  # type: ignore[no-any-return]
+                return await self.inner.alogprob_one(self.hide(req))
 
             return alogprob_one
         if name in ("concurrency", "aclose"):
