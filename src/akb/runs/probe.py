@@ -1,0 +1,274 @@
+"""Direct probing: a text LLM answers AKB-style multiple choice; accuracy with intervals.
+
+*What is asked* comes from ``akb.bench`` (items, prompt), *who answers* from
+``akb.models`` (any backend), *how it is judged* here: the letter with the highest
+log-probability (logprob mode) or the letter extracted from the reply (generate mode);
+circular evaluation asks every rotation of the options and counts the item right only
+if all are right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from akb.analysis.metrics import Metrics, compute_metrics, table1_markdown
+from akb.bench.extract import extract_choice
+from akb.bench.items import LETTERS, Item
+from akb.bench.loader import default_items_path, load_items
+from akb.bench.prompts import PromptConfig, build_messages
+from akb.bench.taxonomy import load_taxonomy
+from akb.core.cache import ResponseCache
+from akb.core.errors import ConfigError
+from akb.core.jsonl import iter_jsonl, write_json_atomic
+from akb.core.paths import default_cache_path
+from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
+from akb.models.registry import create_backend
+from akb.models.spec import ModelConfig
+from akb.runs.results import open_run_dir
+from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
+
+
+class ProbeConfig(BaseModel):
+    """Everything a probe run needs; loadable from YAML (``--config run.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelConfig
+    mode: Mode = "generate"
+    data: str | None = Field(None, description="items JSONL; default: the shipped AKB-2000")
+    categories: list[str] | None = None
+    subcategories: list[str] | None = None
+    limit: int | None = Field(None, ge=1)
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    max_tokens: int | None = Field(None, ge=1, description="default 16, or 2048 with cot")
+    temperature: float = 0.0
+    seed: int = 0
+    circular: bool = False
+    out: str | None = None
+    cache: str | None = Field(None, description="SQLite cache path; default ~/.cache/akb/responses.sqlite")
+    use_cache: bool = True
+    progress: bool = True
+    overwrite: bool = False
+
+
+class ProbeResult(BaseModel):
+    run_dir: str
+    metrics: Metrics
+    stats: dict[str, Any]
+    complete: bool
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def select_items(items: Sequence[Item], cfg: ProbeConfig) -> list[Item]:
+    out = list(items)
+    if cfg.categories:
+        known = {i.category for i in items}
+        bad = [c for c in cfg.categories if c not in known]
+        if bad:
+            raise ConfigError(f"unknown categor{'ies' if len(bad) > 1 else 'y'} {', '.join(bad)}; known: {', '.join(sorted(known))}")
+        out = [i for i in out if i.category in cfg.categories]
+    if cfg.subcategories:
+        wanted = set(cfg.subcategories)
+        out = [i for i in out if i.subcategory in wanted or f"{i.category}/{i.subcategory}" in wanted]
+    if cfg.limit:
+        out = out[: cfg.limit]
+    if not out:
+        raise ConfigError("no items selected")
+    return out
+
+
+def rotate(choices: Sequence[str], r: int) -> list[str]:
+    """Options shifted by ``r`` positions: option k moves to position (k + r) mod n."""
+    n = len(choices)
+    return [choices[(i - r) % n] for i in range(n)]
+
+
+def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig) -> ChatRequest:
+    letters = list(LETTERS[: len(choices)])
+    max_tokens = cfg.max_tokens or (2048 if cfg.prompt.cot else 16)
+    return ChatRequest(
+        messages=[Message(**m) for m in build_messages(item.question, choices, cfg.prompt, letters)],
+        max_tokens=max_tokens,
+        temperature=cfg.temperature,
+        seed=cfg.seed if cfg.temperature > 0 else None,
+        letters=letters,
+        mcq=MCQ(question=item.question, choices=list(choices), letters=letters),
+    )
+
+
+def build_tasks(items: Sequence[Item], cfg: ProbeConfig) -> list[Task]:
+    tasks = []
+    for it in items:
+        rotations = range(len(it.choices)) if cfg.circular else range(1)
+        reqs = [build_request(it, rotate(it.choices, r), cfg) for r in rotations]
+        tasks.append(Task(key=it.id, requests=reqs, payload=it))
+    return tasks
+
+
+def _pick(resp: Response, choices: Sequence[str], mode: Mode) -> tuple[str | None, str]:
+    if resp.error:
+        return None, "error"
+    if mode == "logprob":
+        lp = resp.letter_logprobs or {}
+        finite = {k: v for k, v in lp.items() if v is not None and v > float("-inf")}
+        if not finite:
+            return None, "no-logprobs"
+        return max(finite, key=lambda k: finite[k]), "logprob"
+    ex = extract_choice(resp.text, choices)
+    return ex.letter, ex.method
+
+
+def make_scorer(mode: Mode) -> Any:
+    def score(task: Task, resps: list[Response]) -> dict[str, Any]:
+        item: Item = task.payload
+        n = len(item.choices)
+        preds: list[str | None] = []
+        methods: list[str] = []
+        for r, resp in enumerate(resps):
+            choices = rotate(item.choices, r)
+            letter, method = _pick(resp, choices, mode)
+            # Map the rotated letter back to the item's own option order.
+            preds.append(LETTERS[(LETTERS.index(letter) - r) % n] if letter else None)
+            methods.append(method)
+        pred = preds[0]
+        invalid = pred is None
+        correct = all(p == item.answer for p in preds)
+        rec: dict[str, Any] = {
+            "id": item.id,
+            "category": item.category,
+            "subcategory": item.subcategory,
+            "answer": item.answer,
+            "pred": pred,
+            "correct": correct,
+            "invalid": invalid,
+            "method": methods[0],
+            "response": resps[0].text,
+        }
+        if mode == "logprob":
+            rec["letter_logprobs"] = resps[0].letter_logprobs
+        if len(resps) > 1:
+            rec["circular_preds"] = preds
+            rec["circular_responses"] = [x.text for x in resps]
+        errors = [x.error for x in resps if x.error]
+        if errors:
+            rec["error"] = errors[0]
+        rec["prompt_tokens"] = sum(x.prompt_tokens or 0 for x in resps)
+        rec["completion_tokens"] = sum(x.completion_tokens or 0 for x in resps)
+        rec["latency_s"] = round(sum(x.latency_s for x in resps), 4)
+        rec["cached"] = all(x.cached for x in resps)
+        return rec
+
+    return score
+
+
+def default_run_dir(cfg: ProbeConfig) -> Path:
+    slug = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in cfg.model.spec)[:80]
+    extra = "-circular" if cfg.circular else ""
+    extra += "-cot" if cfg.prompt.cot else ""
+    return Path("runs") / "probe" / f"{slug}-{cfg.mode}{extra}"
+
+
+def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
+    data_path = Path(cfg.data) if cfg.data else default_items_path()
+    items = select_items(load_items(data_path), cfg)
+    if backend is None:
+        backend = create_backend(cfg.model)
+    if cfg.mode == "logprob" and not backend.supports_logprobs:
+        raise ConfigError(f"backend '{cfg.model.backend}' cannot read log-probabilities; use --mode generate")
+    run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg)
+    fingerprint = {
+        "task": "akb-probe",
+        "model": backend.identity(),
+        "mode": cfg.mode,
+        "prompt": cfg.prompt.model_dump(),
+        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
+        "circular": cfg.circular,
+        "data_sha256": file_sha256(data_path),
+    }
+    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
+    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
+    runner = Runner(backend, mode=cfg.mode, run_dir=run_dir, cache=cache, progress=cfg.progress, console=console,
+                    description=f"probe {cfg.model.spec}")
+    try:
+        stats = runner.run(build_tasks(items, cfg), make_scorer(cfg.mode))
+    finally:
+        backend.close()
+        if cache is not None:
+            cache.close()
+    return summarise(run_dir, items, cfg, stats, record, data_path)
+
+
+def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: RunStats, record: dict[str, Any], data_path: Path) -> ProbeResult:
+    wanted = {i.id for i in items}
+    samples = [rec for _, rec in iter_jsonl(run_dir / SAMPLES_FILE) if rec["id"] in wanted] if (run_dir / SAMPLES_FILE).exists() else []
+    metrics = compute_metrics(samples)
+    stat_dict = {
+        "items_selected": len(items),
+        "items_scored": len(samples),
+        "resumed": stats.resumed,
+        "from_cache": stats.from_cache,
+        "computed": stats.computed,
+        "retry_later": stats.retry_later,
+        "final_errors": stats.final_errors,
+        "seconds": round(stats.seconds, 3),
+        "items_per_s": round(stats.computed / stats.seconds, 3) if stats.seconds and stats.computed else None,
+        "prompt_tokens": sum(s.get("prompt_tokens") or 0 for s in samples),
+        "completion_tokens": sum(s.get("completion_tokens") or 0 for s in samples),
+    }
+    complete = len(samples) == len(items)
+    summary = {
+        "task": "akb-probe",
+        "model": cfg.model.spec,
+        "identity": record["fingerprint"]["model"],
+        "mode": cfg.mode,
+        "circular": cfg.circular,
+        "prompt_version": cfg.prompt.version,
+        "data": {"path": str(data_path), "sha256": record["fingerprint"]["data_sha256"], "items": len(items)},
+        "seed": cfg.seed,
+        "complete": complete,
+        "metrics": metrics.model_dump(),
+        "stats": stat_dict,
+        "failures": stats.failures[:20],
+        "versions": record.get("versions"),
+        "git_commit": record.get("git_commit"),
+        "created": record.get("created"),
+    }
+    write_json_atomic(run_dir / "summary.json", summary)
+    write_json_atomic(run_dir / "summary.md", summary_markdown(cfg, metrics, stat_dict, complete))
+    return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete)
+
+
+def summary_markdown(cfg: ProbeConfig, m: Metrics, stats: dict[str, Any], complete: bool) -> str:
+    tax = load_taxonomy()
+    names = {c.id: c.name for c in tax.categories}
+    lines = [f"# AKB probe: {cfg.model.spec} ({cfg.mode}{', circular' if cfg.circular else ''})", ""]
+    if not complete:
+        lines += [f"**Incomplete**: {stats['items_scored']} of {stats['items_selected']} items scored; "
+                  "re-run the same command to finish.", ""]
+    lines += [table1_markdown([(cfg.model.spec, m)], names), ""]
+    lines += ["## Accuracy with 95% Wilson intervals", "", "| Scope | n | Accuracy % [95% CI] |", "|---|---:|---|"]
+    lines.append(f"| **Overall** | {m.overall.n} | {m.overall.pct_ci()} |")
+    for c, s in m.categories.items():
+        lines.append(f"| {names.get(c, c)} | {s.n} | {s.pct_ci()} |")
+    lines += ["", "## Subcategories", "", "| Subcategory | n | Accuracy % [95% CI] |", "|---|---:|---|"]
+    for key, s in m.subcategories.items():
+        c, _, sc = key.partition("/")
+        lines.append(f"| {names.get(c, c)} / {tax.subcategory_name(c, sc)} | {s.n} | {s.pct_ci()} |")
+    rate = f"{100 * m.invalid_rate:.1f}%" if m.invalid_rate is not None else "-"
+    lines += ["", f"Invalid answers: {m.invalid} ({rate}), counted wrong. Errors: {m.errors}.",
+              f"Predicted letters: {m.predicted_letters}. Gold letters: {m.gold_letters}."]
+    if m.invalid_reasons:
+        lines.append(f"Invalid reasons: {m.invalid_reasons}.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""Run directories: the recorded config (for resume checks) and environment facts."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from akb.core.errors import ResumeError
+from akb.core.hashing import canonical_json, stable_hash
+from akb.core.jsonl import write_json_atomic
+
+RUN_FILE = "run.json"
+
+
+def package_versions(names: tuple[str, ...] = ("akb", "torch", "transformers", "openai", "anthropic", "google-genai", "vllm", "sentence-transformers")) -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for n in names:
+        try:
+            out[n] = version(n)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def git_commit(path: Path | None = None) -> str | None:
+    try:
+        here = path or Path(__file__).resolve().parent
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        if r.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                   capture_output=True, text=True, timeout=5).stdout.strip()
+            return r.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return None
+
+
+def open_run_dir(run_dir: Path, fingerprint: dict[str, Any], *, overwrite: bool = False) -> dict[str, Any]:
+    """Create the run directory, or check it holds the same run; returns the run record.
+
+    ``fingerprint`` is everything that decides the answers (model identity, mode, prompt,
+    decoding, data). Resuming with a different one would mix two runs in one file.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / RUN_FILE
+    digest = stable_hash(fingerprint, 16)
+    if path.exists():
+        import json
+
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("fingerprint_hash") != digest:
+            if not overwrite:
+                changed = sorted(k for k in fingerprint if canonical_json(old.get("fingerprint", {}).get(k)) != canonical_json(fingerprint[k]))
+                raise ResumeError(
+                    f"{run_dir} holds a different run (changed: {', '.join(changed) or 'format'}); "
+                    "choose another --out, or pass --overwrite to start it again"
+                )
+            for f in run_dir.iterdir():
+                if f.is_file():
+                    f.unlink()
+        else:
+            return old
+    record = {
+        "fingerprint_hash": digest,
+        "fingerprint": fingerprint,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+    }
+    write_json_atomic(path, record)
+    return record

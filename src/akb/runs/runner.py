@@ -1,0 +1,269 @@
+"""The runner every evaluation shares: cache, resume, progress, results writer.
+
+A *task* is one unit that becomes one line of ``samples.jsonl`` (an item; in circular
+mode, an item's four rotations). The runner
+
+1. drops a trailing partial line left by a killed process and skips tasks already written;
+2. serves every request it can from the SQLite cache (keyed on model identity + request);
+3. sends the rest to the backend, streaming (async API backends, ``concurrency`` in flight)
+   or in length-sorted batches (local models);
+4. caches each good response the moment it arrives and appends a task's sample line the
+   moment its last response is in: one ``os.write`` of one whole line, so SIGINT or SIGKILL
+   at any point loses no finished answer and never leaves a duplicate or partial line.
+
+Requests that fail with a retryable error (rate limits, 5xx, timeouts, after all retries)
+are not written: the next run of the same command tries them again. Final errors (a 400)
+are written as wrong, with the error, since retrying cannot help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task as RichTask,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from akb.core.cache import ResponseCache, cache_key
+from akb.core.errors import ResumeError
+from akb.core.jsonl import JsonlAppender, iter_jsonl, repair_tail
+from akb.models.base import Backend, ChatRequest, Mode, Response
+
+SAMPLES_FILE = "samples.jsonl"
+
+
+@dataclass
+class Task:
+    key: str
+    requests: list[ChatRequest]
+    payload: Any = None  # whatever the scorer needs (the item)
+
+
+@dataclass
+class RunStats:
+    total: int = 0
+    resumed: int = 0
+    from_cache: int = 0
+    computed: int = 0
+    written: int = 0
+    retry_later: int = 0
+    final_errors: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.retry_later == 0
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: RichTask) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} items/s" if speed else "- items/s", style="progress.data.speed")
+
+
+def read_done(samples_path: Path) -> dict[str, dict[str, Any]]:
+    """Samples already written, by key. A duplicate key means the file was edited by hand."""
+    done: dict[str, dict[str, Any]] = {}
+    if not samples_path.exists():
+        return done
+    repair_tail(samples_path)
+    for lineno, rec in iter_jsonl(samples_path):
+        k = rec.get("id")
+        if not isinstance(k, str):
+            raise ResumeError(f"{samples_path}:{lineno}: sample without an 'id'")
+        if k in done:
+            raise ResumeError(f"{samples_path}:{lineno}: duplicate sample for {k!r}; the run directory was edited")
+        done[k] = rec
+    return done
+
+
+def finite(obj: Any) -> Any:
+    """JSON other tools can read: non-finite floats become null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [finite(v) for v in obj]
+    return obj
+
+
+Scorer = Callable[[Task, list[Response]], dict[str, Any]]
+
+
+class Runner:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        mode: Mode,
+        run_dir: str | Path,
+        cache: ResponseCache | None,
+        progress: bool = True,
+        console: Console | None = None,
+        description: str = "probing",
+    ) -> None:
+        self.backend = backend
+        self.mode = mode
+        self.run_dir = Path(run_dir)
+        self.cache = cache
+        self.progress = progress
+        self.console = console or Console(stderr=True)
+        self.description = description
+        self._identity: dict[str, Any] | None = None
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        if self._identity is None:
+            self._identity = self.backend.identity()
+        return self._identity
+
+    def _key(self, req: ChatRequest) -> str:
+        return cache_key(self.identity, {"mode": self.mode, **req.cache_dict()})
+
+    # ------------------------------------------------------------------ main loop
+    def run(self, tasks: Sequence[Task], score: Scorer) -> RunStats:
+        t0 = time.perf_counter()
+        stats = RunStats(total=len(tasks))
+        samples_path = self.run_dir / SAMPLES_FILE
+        done = read_done(samples_path)
+        pending = [t for t in tasks if t.key not in done]
+        stats.resumed = len(tasks) - len(pending)
+
+        slots: dict[str, list[Response | None]] = {t.key: [None] * len(t.requests) for t in pending}
+        by_key = {t.key: t for t in pending}
+        keys: dict[tuple[str, int], str] = {}
+        if self.cache is not None:
+            for t in pending:
+                for j, r in enumerate(t.requests):
+                    keys[(t.key, j)] = self._key(r)
+            hits = self.cache.get_many(list(set(keys.values())))
+            for (tk, j), ck in keys.items():
+                if ck in hits:
+                    resp = Response.model_validate_json(hits[ck])
+                    resp.cached = True
+                    slots[tk][j] = resp
+        todo = [(t.key, j) for t in pending for j, _ in enumerate(t.requests) if slots[t.key][j] is None]
+
+        with JsonlAppender(samples_path) as out, self._progress_bar(len(tasks), stats.resumed) as bar:
+
+            def finish_if_ready(tk: str) -> None:
+                resps = slots[tk]
+                if any(r is None for r in resps):
+                    return
+                ready = [r for r in resps if r is not None]
+                if any(r.error and r.error.startswith("retryable") for r in ready):
+                    stats.retry_later += 1
+                    stats.failures.append(f"{tk}: {next(r.error for r in ready if r.error)}")
+                    bar.advance()
+                    return
+                if any(r.error for r in ready):
+                    stats.final_errors += 1
+                sample = score(by_key[tk], ready)
+                out.write(finite(sample))
+                stats.written += 1
+                if all(r.cached for r in ready):
+                    stats.from_cache += 1
+                else:
+                    stats.computed += 1
+                bar.advance()
+
+            def accept(tk: str, j: int, resp: Response) -> None:
+                slots[tk][j] = resp
+                if resp.error is None and self.cache is not None:
+                    req = by_key[tk].requests[j]
+                    ck = keys.get((tk, j)) or self._key(req)
+                    self.cache.put(ck, self.identity, {"mode": self.mode, **req.cache_dict()},
+                                   resp.model_dump_json())
+                finish_if_ready(tk)
+
+            # Everything answered from the cache is written first.
+            needs = {tk for tk, _ in todo}
+            for t in pending:
+                if t.key not in needs:
+                    finish_if_ready(t.key)
+            if todo:
+                if hasattr(self.backend, "agenerate_one"):
+                    asyncio.run(self._run_async(todo, by_key, accept))
+                else:
+                    self._run_batched(todo, by_key, accept)
+        stats.seconds = time.perf_counter() - t0
+        return stats
+
+    def _run_batched(self, todo: list[tuple[str, int]], by_key: dict[str, Task], accept: Callable[[str, int, Response], None]) -> None:
+        def length(entry: tuple[str, int]) -> int:
+            return sum(len(m.content) for m in by_key[entry[0]].requests[entry[1]].messages)
+
+        order = sorted(todo, key=length, reverse=True)  # long first: memory errors surface early
+        size = max(1, self.backend.batch_size)
+        call = self.backend.letter_logprobs if self.mode == "logprob" else self.backend.generate
+        for i in range(0, len(order), size):
+            batch = order[i : i + size]
+            resps = call([by_key[tk].requests[j] for tk, j in batch])
+            for (tk, j), resp in zip(batch, resps, strict=True):
+                accept(tk, j, resp)
+
+    async def _run_async(self, todo: list[tuple[str, int]], by_key: dict[str, Task], accept: Callable[[str, int, Response], None]) -> None:
+        backend: Any = self.backend
+        sem = asyncio.Semaphore(max(1, int(getattr(backend, "concurrency", 8))))
+        fn = backend.alogprob_one if self.mode == "logprob" else backend.agenerate_one
+        if self.mode == "logprob" and not hasattr(backend, "alogprob_one"):
+            self.backend.letter_logprobs([])  # raises the backend's own clear error
+
+        async def one(tk: str, j: int) -> tuple[str, int, Response]:
+            async with sem:
+                return tk, j, await fn(by_key[tk].requests[j])
+
+        try:
+            for fut in asyncio.as_completed([one(tk, j) for tk, j in todo]):
+                tk, j, resp = await fut
+                accept(tk, j, resp)
+        finally:
+            await backend.aclose()
+
+    def _progress_bar(self, total: int, done: int) -> _Bar:
+        return _Bar(self.console, total, done, self.description, enabled=self.progress)
+
+
+class _Bar:
+    def __init__(self, console: Console, total: int, done: int, description: str, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+            disable=not enabled,
+        )
+        self._task = self._progress.add_task(description, total=total, completed=done)
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+    def __enter__(self) -> _Bar:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
