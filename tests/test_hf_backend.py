@@ -96,3 +96,21 @@ def test_missing_model_is_one_clear_error(tmp_path: Path) -> None:
     backend = create_backend(f"hf:{tmp_path / 'nope'}")
     with pytest.raises(BackendError, match="cannot load"):
         backend.generate(_requests(1))
+
+
+def test_lora_adapter_changes_identity_and_answers(tmp_path: Path) -> None:
+    peft = pytest.importorskip("peft")
+    from transformers import AutoModelForCausalLM
+
+    base = build_tiny_lm(tmp_path / "base", chat_template=True)
+    torch.manual_seed(1)
+    model = AutoModelForCausalLM.from_pretrained(base)
+    lora = peft.get_peft_model(model, peft.LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    lora.save_pretrained(tmp_path / "adapter")
+    plain = create_backend(f"hf:{base}", device="cpu")
+    adapted = create_backend(f"hf:{base}", device="cpu", adapter=str(tmp_path / "adapter"))
+    assert adapted.identity()["adapter"].startswith("sha256:") and "adapter" not in plain.identity()
+    reqs = _requests(3)
+    a = [r.letter_logprobs for r in plain.letter_logprobs(reqs)]
+    b = [r.letter_logprobs for r in adapted.letter_logprobs(reqs)]
+    assert a != b

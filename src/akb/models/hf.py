@@ -28,6 +28,10 @@ class HFOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    # Shard a model too big for one GPU over all visible GPUs (accelerate): "auto".
+    device_map: str | None = None
+    # A PEFT (LoRA) adapter folder applied on top of the model.
+    adapter: str | None = None
     batch_size: int = 8
     revision: str | None = None
     trust_remote_code: bool = False
@@ -97,6 +101,8 @@ class HFBackend(BaseBackend):
                 "chat_template_kwargs": self.opts.chat_template_kwargs,
                 "plain_suffix": self.opts.plain_suffix,
             }
+            if self.opts.adapter:
+                self._identity["adapter"] = "sha256:" + directory_fingerprint(Path(self.opts.adapter).expanduser())
         return self._identity
 
     # ----------------------------------------------------------------- loading
@@ -123,11 +129,24 @@ class HFBackend(BaseBackend):
             kwargs: dict[str, Any] = {"dtype": dtype, "revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code}
             if self.opts.attn_implementation:
                 kwargs["attn_implementation"] = self.opts.attn_implementation
+            if self.opts.device_map:
+                kwargs["device_map"] = self.opts.device_map
             try:
                 model = transformers.AutoModelForCausalLM.from_pretrained(self.model_name, **kwargs)
             except OSError as e:
                 raise BackendError(f"cannot load model '{self.model_name}': {str(e).splitlines()[0]}") from None
-            self._model = model.to(self._device(torch)).eval()
+            if not self.opts.device_map:
+                model = model.to(self._device(torch))
+            if self.opts.adapter:
+                try:
+                    from peft import PeftModel
+                except ImportError:
+                    raise MissingDependencyError("peft", "hf", "loading an adapter") from None
+                try:
+                    model = PeftModel.from_pretrained(model, self.opts.adapter)
+                except (OSError, ValueError) as e:
+                    raise BackendError(f"cannot load adapter '{self.opts.adapter}': {str(e).splitlines()[0]}") from None
+            self._model = model.eval()
         tok = self._tok
         tok.padding_side = "left"
         if tok.pad_token_id is None:
