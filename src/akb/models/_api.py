@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import (
@@ -21,7 +21,8 @@ from tenacity import (
 )
 
 from akb.core.errors import ConfigError
-from akb.models.base import ChatRequest, Response
+from akb.models.base import AsyncBackend, ChatRequest, Response
+from akb.models.spec import ModelConfig, options_model
 
 
 class APIOptions(BaseModel):
@@ -94,3 +95,32 @@ async def call_with_retries(
 
 def is_retryable_status(status: int | None) -> bool:
     return status is not None and (status == 429 or status == 408 or status >= 500)
+
+
+class APIBackend(AsyncBackend):
+    """A chat API reached over HTTP: options, key and client slot shared by every vendor."""
+
+    options_cls: ClassVar[type[APIOptions]] = APIOptions
+    default_key_env: ClassVar[str] = ""
+
+    def __init__(self, model: str, options: APIOptions | None = None) -> None:
+        if not model:
+            raise ConfigError(f"the {self.name} backend needs a model: {self.name}:NAME")
+        self.model = model
+        self.opts = options or self.options_cls()
+        self.concurrency = self.opts.concurrency
+        env = self.opts.api_key_env or self.default_key_env
+        self._key = api_key(env, required=self.key_required(), backend=self.name)
+        self._client: Any = None
+
+    def key_required(self) -> bool:
+        return True
+
+    @classmethod
+    def from_config(cls, cfg: ModelConfig) -> APIBackend:
+        return cls(cfg.model, options_model(cls.options_cls, cfg))
+
+    def identity(self) -> dict[str, Any]:
+        # The server is part of the identity (two servers may serve different weights
+        # under one name); the key never is.
+        return {"backend": self.name, "model": self.model, "base_url": self.opts.base_url, "extra_body": self.opts.extra_body}

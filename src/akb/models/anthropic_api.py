@@ -8,16 +8,15 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict
 
-from akb.core.errors import ConfigError, MissingDependencyError
+from akb.core.errors import MissingDependencyError
 from akb.models._api import (
+    APIBackend,
     APIOptions,
-    api_key,
     call_with_retries,
     is_retryable_status,
     split_system,
 )
-from akb.models.base import AsyncBackend, ChatRequest, Response
-from akb.models.spec import ModelConfig, options_model
+from akb.models.base import ChatRequest, Response
 
 
 class AnthropicOptions(APIOptions):
@@ -25,26 +24,16 @@ class AnthropicOptions(APIOptions):
     api_key_env: str | None = "ANTHROPIC_API_KEY"
 
 
-class AnthropicBackend(AsyncBackend):
+class AnthropicBackend(APIBackend):
     name: ClassVar[str] = "anthropic"
     supports_logprobs: ClassVar[bool] = False
 
-    def __init__(self, model: str, options: AnthropicOptions | None = None) -> None:
-        if not model:
-            raise ConfigError("the anthropic backend needs a model: anthropic:NAME")
-        self.model = model
-        self.opts = options or AnthropicOptions()
-        self.concurrency = self.opts.concurrency
-        self._key = api_key(self.opts.api_key_env or "ANTHROPIC_API_KEY", required=True, backend="anthropic")
-        self._client: Any = None
+    options_cls: ClassVar[type[APIOptions]] = AnthropicOptions
+    default_key_env: ClassVar[str] = "ANTHROPIC_API_KEY"
+
+    def __init__(self, model: str, options: APIOptions | None = None) -> None:
+        super().__init__(model, options)
         self._sampling: set[str] = set()
-
-    @classmethod
-    def from_config(cls, cfg: ModelConfig) -> AnthropicBackend:
-        return cls(cfg.model, options_model(AnthropicOptions, cfg))
-
-    def identity(self) -> dict[str, Any]:
-        return {"backend": "anthropic", "model": self.model, "base_url": self.opts.base_url, "extra_body": self.opts.extra_body}
 
     def _get_client(self) -> Any:
         if self._client is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,13 +127,15 @@ class AsyncBackend(BaseBackend):
     async def aclose(self) -> None:
         return None
 
-    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
+    def gather(self, fn: Callable[[ChatRequest], Awaitable[Response]], requests: Sequence[ChatRequest]) -> list[Response]:
+        """Run ``fn`` over ``requests`` with ``concurrency`` in flight, in request order."""
+
         async def _all() -> list[Response]:
             sem = asyncio.Semaphore(self.concurrency)
 
             async def one(r: ChatRequest) -> Response:
                 async with sem:
-                    return await self.agenerate_one(r)
+                    return await fn(r)
 
             try:
                 return list(await asyncio.gather(*(one(r) for r in requests)))
@@ -141,6 +143,9 @@ class AsyncBackend(BaseBackend):
                 await self.aclose()
 
         return asyncio.run(_all())
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        return self.gather(self.agenerate_one, requests)
 
     @property
     def batch_size(self) -> int:

@@ -6,16 +6,15 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict
 
-from akb.core.errors import ConfigError, MissingDependencyError
+from akb.core.errors import MissingDependencyError
 from akb.models._api import (
+    APIBackend,
     APIOptions,
-    api_key,
     call_with_retries,
     is_retryable_status,
     split_system,
 )
-from akb.models.base import AsyncBackend, ChatRequest, Response
-from akb.models.spec import ModelConfig, options_model
+from akb.models.base import ChatRequest, Response
 
 
 class GeminiOptions(APIOptions):
@@ -23,25 +22,12 @@ class GeminiOptions(APIOptions):
     api_key_env: str | None = "GEMINI_API_KEY"
 
 
-class GeminiBackend(AsyncBackend):
+class GeminiBackend(APIBackend):
     name: ClassVar[str] = "gemini"
     supports_logprobs: ClassVar[bool] = False
 
-    def __init__(self, model: str, options: GeminiOptions | None = None) -> None:
-        if not model:
-            raise ConfigError("the gemini backend needs a model: gemini:NAME")
-        self.model = model
-        self.opts = options or GeminiOptions()
-        self.concurrency = self.opts.concurrency
-        self._key = api_key(self.opts.api_key_env or "GEMINI_API_KEY", required=True, backend="gemini")
-        self._client: Any = None
-
-    @classmethod
-    def from_config(cls, cfg: ModelConfig) -> GeminiBackend:
-        return cls(cfg.model, options_model(GeminiOptions, cfg))
-
-    def identity(self) -> dict[str, Any]:
-        return {"backend": "gemini", "model": self.model, "base_url": self.opts.base_url}
+    options_cls: ClassVar[type[APIOptions]] = GeminiOptions
+    default_key_env: ClassVar[str] = "GEMINI_API_KEY"
 
     def _get_client(self) -> Any:
         if self._client is None:

@@ -17,14 +17,13 @@ from pydantic import ConfigDict
 
 from akb.core.errors import ConfigError, MissingDependencyError
 from akb.models._api import (
+    APIBackend,
     APIOptions,
     RetryableError,
-    api_key,
     call_with_retries,
     is_retryable_status,
 )
-from akb.models.base import AsyncBackend, ChatRequest, Response
-from akb.models.spec import ModelConfig, options_model
+from akb.models.base import ChatRequest, Response
 
 OPENAI_URL = "https://api.openai.com/v1"
 
@@ -35,30 +34,27 @@ class OpenAIOptions(APIOptions):
     top_logprobs: int = 20
 
 
-class OpenAIBackend(AsyncBackend):
+class OpenAIBackend(APIBackend):
     name: ClassVar[str] = "openai"
     supports_logprobs: ClassVar[bool] = True
 
-    def __init__(self, model: str, options: OpenAIOptions | None = None) -> None:
-        if not model:
-            raise ConfigError("the openai backend needs a model: openai:NAME")
-        self.model = model
-        self.opts = options or OpenAIOptions()
-        self.concurrency = self.opts.concurrency
-        self.base_url = (self.opts.base_url or OPENAI_URL).rstrip("/")
-        env = self.opts.api_key_env or "OPENAI_API_KEY"
-        official = self.base_url == OPENAI_URL
-        self._key = api_key(env, required=official, backend="openai") or "EMPTY"
-        self._client: Any = None
+    options_cls: ClassVar[type[APIOptions]] = OpenAIOptions
+    opts: OpenAIOptions
+    default_key_env: ClassVar[str] = "OPENAI_API_KEY"
 
-    @classmethod
-    def from_config(cls, cfg: ModelConfig) -> OpenAIBackend:
-        return cls(cfg.model, options_model(OpenAIOptions, cfg))
+    def __init__(self, model: str, options: APIOptions | None = None) -> None:
+        super().__init__(model, options)
+        self._key = self._key or "EMPTY"  # local servers take any key
+
+    @property
+    def base_url(self) -> str:
+        return (self.opts.base_url or OPENAI_URL).rstrip("/")
+
+    def key_required(self) -> bool:
+        return self.base_url == OPENAI_URL  # only OpenAI itself insists on a key
 
     def identity(self) -> dict[str, Any]:
-        # The server is part of the identity: two servers may serve different weights
-        # under one name. The key is not.
-        return {"backend": "openai", "model": self.model, "base_url": self.base_url, "extra_body": self.opts.extra_body}
+        return {**super().identity(), "base_url": self.base_url}
 
     def _get_client(self) -> Any:
         if self._client is None:
@@ -145,21 +141,7 @@ class OpenAIBackend(AsyncBackend):
         return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
 
     def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        import asyncio
-
-        async def _all() -> list[Response]:
-            sem = asyncio.Semaphore(self.concurrency)
-
-            async def one(r: ChatRequest) -> Response:
-                async with sem:
-                    return await self.alogprob_one(r)
-
-            try:
-                return list(await asyncio.gather(*(one(r) for r in requests)))
-            finally:
-                await self.aclose()
-
-        return asyncio.run(_all())
+        return self.gather(self.alogprob_one, requests)
 
     async def aclose(self) -> None:
         if self._client is not None:
