@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from akb.cli import bench, probe
+from akb.cli import bench, build, probe
 from akb.cli.common import console, err_console
 from akb.core.errors import AkbError
 
@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(bench.app, name="bench")
+app.add_typer(build.app, name="build")
 app.command("probe")(probe.probe)
 
 

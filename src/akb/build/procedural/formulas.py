@@ -36,7 +36,7 @@ def _draft(gid: str, cat: str, sub: str, q: str, answer: str, distractors: list[
     if len({o for o in opts}) != 4:
         return None
     return Draft(category=cat, subcategory=sub, question=q, choices=opts, rationale=why, generator=gid,
-                 params=params, source="standard formula (see rationale)", difficulty=diff, meta={"order": "numeric"})
+                 params=params, source="standard formula (see rationale)", difficulty=diff)
 
 
 # ---------------------------------------------------------------- sampling and quantisation
@@ -217,27 +217,41 @@ def _wavelength_make(rng: random.Random) -> Draft | None:
 NOISE_SLOPES = {"white": 0, "pink": -3, "brown (red)": -6, "blue": 3, "violet": 6}
 
 
+def _slope(colour: str, unit: str) -> int:
+    per_octave = NOISE_SLOPES[colour]
+    return per_octave if unit == "octave" else round(per_octave * 10 / 3)
+
+
+def _slope_text(v: int, unit: str) -> str:
+    return f"{v:+d} dB per {unit}".replace("+0", "0")
+
+
 def noise_slope(p: dict[str, Any]) -> str:
-    return p["colour"].split(" ")[0].capitalize() + " noise" if p["ask"] == "colour" else f"{NOISE_SLOPES[p['colour']]:+d} dB per octave".replace("+0", "0")
+    if p["ask"] == "colour":
+        return p["colour"].split(" ")[0].capitalize() + " noise"
+    return _slope_text(_slope(p["colour"], p.get("unit", "octave")), p.get("unit", "octave"))
 
 
 def _noise_make(rng: random.Random) -> Draft | None:
     colour = rng.choice(sorted(NOISE_SLOPES))
     ask = rng.choice(["slope", "colour"])
-    p = {"colour": colour, "ask": ask}
-    slope = NOISE_SLOPES[colour]
+    unit = rng.choice(["octave", "decade"])
+    p = {"colour": colour, "ask": ask, "unit": unit}
+    slope = _slope(colour, unit)
     if ask == "slope":
-        others = [s for s in (-6, -3, 0, 3, 6) if s != slope]
+        others = [_slope(c, unit) for c in sorted(NOISE_SLOPES) if c != colour]
         rng.shuffle(others)
-        wrong = [f"{s:+d} dB per octave".replace("+0", "0") for s in others[:3]]
-        q = f"How does the power spectral density of {colour} noise change with frequency?"
+        wrong = [_slope_text(v, unit) for v in others[:3]]
+        q = f"By how much does the power spectral density of {colour} noise change per {unit} of frequency?"
     else:
-        others = [c for c in NOISE_SLOPES if c != colour]
+        others = [c for c in sorted(NOISE_SLOPES) if c != colour]
         rng.shuffle(others)
         wrong = [c.split(" ")[0].capitalize() + " noise" for c in others[:3]]
-        q = f"Which noise has a power spectral density that changes by {slope:+d} dB per octave?".replace("+0 dB per octave", "0 dB per octave (flat)")
+        q = (f"Which noise has a power spectral density that changes by {slope:+d} dB per {unit}?" if slope
+             else f"Which noise has a flat power spectral density (0 dB per {unit})?")
     return _draft("audio_quality.noise_slope", "audio_quality", "noise", q, noise_slope(p), wrong,
-                  "Power spectral density slopes: white flat (0 dB/octave), pink -3, brown -6, blue +3, violet +6 dB per octave.", p, "medium")
+                  "Power spectral density slopes per octave (per decade): white 0, pink -3 (-10), brown -6 (-20), "
+                  "blue +3 (+10), violet +6 (+20) dB.", p, "medium")
 
 
 def harmonic(p: dict[str, Any]) -> str:
@@ -299,6 +313,72 @@ def _snr_make(rng: random.Random) -> Draft | None:
                   snr_rms(p), wrong, f"SNR = 20 log10({sig:g} / {noise:g}) = {snr_rms(p)} (amplitude ratio, so 20 log10).", p, "medium")
 
 
+def compression_ratio(p: dict[str, Any]) -> str:
+    pcm = p["fs"] * p["bits"] * 2 / 1000
+    return f"About {pcm / p['kbps']:.1f} : 1"
+
+
+def _compression_make(rng: random.Random) -> Draft | None:
+    kbps = rng.choice([64, 96, 128, 160, 192, 256, 320])
+    fs, bits = rng.choice([(44100, 16), (48000, 16), (48000, 24)])
+    p = {"kbps": kbps, "fs": fs, "bits": bits}
+    pcm = fs * bits * 2 / 1000
+    r = pcm / kbps
+    # Forgetting the second channel, doubling it, and mixing up 16- and 24-bit sources.
+    wrong = [f"About {r / 2:.1f} : 1", f"About {r * 2:.1f} : 1", f"About {r * 1.5 if bits == 16 else r / 1.5:.1f} : 1"]
+    return _draft("audio_quality.compression_ratio", "audio_quality", "codec_artifacts",
+                  f"Stereo audio at {hz(fs)} and {bits} bits is encoded at {kbps} kbit/s with a lossy codec. Roughly what compression ratio is that relative to the PCM original?",
+                  compression_ratio(p), wrong,
+                  f"PCM rate = {fs} x {bits} x 2 = {pcm:g} kbit/s; {pcm:g} / {kbps} = {r:.1f}.", p, "medium")
+
+
+def spectrogram_shape(p: dict[str, Any]) -> str:
+    if p["ask"] == "bins":
+        return f"{p['n_fft'] // 2 + 1} bins"
+    return f"{p['fs'] / p['hop']:g} frames per second"
+
+
+def _spectrogram_make(rng: random.Random) -> Draft | None:
+    ask = rng.choice(["bins", "rate"])
+    if ask == "bins":
+        n = rng.choice([256, 400, 512, 1024, 2048, 4096])
+        p = {"ask": ask, "n_fft": n}
+        wrong = [f"{n // 2} bins", f"{n} bins", f"{n + 1} bins"]
+        q = f"A magnitude spectrogram of a real signal is computed with an FFT size of {n}. How many frequency bins does each frame have (one-sided spectrum)?"
+        why = f"A real signal's {n}-point DFT has {n // 2 + 1} distinct bins from 0 Hz to Nyquist inclusive (N/2 + 1)."
+    else:
+        fs = rng.choice([16000, 22050, 24000, 44100, 48000])
+        hop = rng.choice([h for h in (80, 160, 240, 256, 320, 441, 480, 512) if fs % h == 0])
+        p = {"ask": ask, "fs": fs, "hop": hop}
+        r = fs / hop
+        wrong = [f"{r / 2:g} frames per second", f"{r * 2:g} frames per second", f"{fs / (hop * 4):g} frames per second" if hop * 4 != hop * 2 else f"{r + 1:g} frames per second"]
+        q = f"A spectrogram of {hz(fs)} audio uses a hop size of {hop} samples. How many frames does it produce per second of audio?"
+        why = f"Frames per second = sample rate / hop = {fs} / {hop} = {r:g}; the window length does not change the frame rate."
+    return _draft("technical.spectrogram_shape", "technical", "features_representations", q, spectrogram_shape(p), wrong, why, p, "medium")
+
+
+def compressor_out(p: dict[str, Any]) -> str:
+    t, r, x = p["threshold"], p["ratio"], p["input"]
+    y = x if x <= t else t + (x - t) / r
+    return f"{y:g} dBFS"
+
+
+def _compressor_make(rng: random.Random) -> Draft | None:
+    t = rng.choice([-30, -24, -20, -18, -12])
+    r = rng.choice([2, 3, 4, 5, 8, 10])
+    over = rng.choice([4, 6, 8, 9, 10, 12, 15, 16, 20])
+    x = t + over
+    if over % r:
+        return None
+    p = {"threshold": t, "ratio": r, "input": x}
+    y = t + over / r
+    wrong = [f"{x / r:g} dBFS", f"{t - over / r:g} dBFS", f"{x - over / r:g} dBFS"]
+    return _draft("technical.compressor_out", "technical", "production_hardware",
+                  f"A hard-knee compressor has a threshold of {t} dBFS and a ratio of {r}:1, with no make-up gain. A steady tone enters at {x} dBFS. What is the output level once the compressor has settled?",
+                  compressor_out(p), wrong,
+                  f"Above threshold the excess is divided by the ratio: {t} + ({x} - ({t})) / {r} = {y:g} dBFS.", p, "medium")
+
+
 for _g in [
     Generator("technical.nyquist", "technical", "sampling_quantisation", "Nyquist-Shannon sampling theorem", _nyquist_make, nyquist),
     Generator("technical.alias", "technical", "sampling_quantisation", "frequency folding about fs/2", _alias_make, alias),
@@ -314,6 +394,9 @@ for _g in [
     Generator("audio_quality.harmonic", "audio_quality", "distortion_clipping", "harmonics at n x f", _harmonic_make, harmonic),
     Generator("audio_quality.comb_notch", "audio_quality", "room_acoustics", "comb filter notch at 1/(2 delay)", _comb_make, comb_notch),
     Generator("audio_quality.room_mode", "audio_quality", "room_acoustics", "axial mode f = c / 2L", _mode_make, room_mode),
+    Generator("audio_quality.compression_ratio", "audio_quality", "codec_artifacts", "PCM rate / coded rate", _compression_make, compression_ratio),
+    Generator("technical.spectrogram_shape", "technical", "features_representations", "N/2 + 1 bins; fs / hop frames per second", _spectrogram_make, spectrogram_shape),
+    Generator("technical.compressor_out", "technical", "production_hardware", "static compressor curve", _compressor_make, compressor_out),
     Generator("audio_quality.snr_rms", "audio_quality", "quality_measures", "SNR = 20 log10 of RMS ratio", _snr_make, snr_rms),
 ]:
     register(_g)

@@ -22,7 +22,7 @@ from akb.core.errors import MissingDependencyError
 SOURCE = "CMU Pronouncing Dictionary (cmudict), General American"
 REF = "In General American English (as transcribed in the CMU Pronouncing Dictionary)"
 ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth"]
-NUMBERS = ["One", "Two", "Three", "Four", "Five", "Six", "Seven"]
+NUMBERS = ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 
 ARPA_IPA = {
     "AA": "ɑ", "AE": "æ", "AH": "ʌ", "AO": "ɔ", "AW": "aʊ", "AY": "aɪ", "B": "b", "CH": "tʃ", "D": "d", "DH": "ð",
@@ -45,6 +45,7 @@ def proper_names() -> frozenset[str]:
     import pycountry
 
     out = {c.name.lower() for c in pycountry.countries}
+    out |= {s.name.lower() for s in pycountry.subdivisions.get(country_code="US")}
     folder = os.path.dirname(names.__file__)
     for f in ("dist.female.first", "dist.male.first"):
         with open(os.path.join(folder, f), encoding="utf-8") as fh:
@@ -142,30 +143,34 @@ def _stress_pools() -> dict[tuple[int, int], list[str]]:
 
 
 def _stress_make(rng: random.Random) -> Draft | None:
+    """'Which word has the same stress pattern as REF?': one word stressed on the same
+    syllable as REF, three of the same length stressed elsewhere."""
     pools = _stress_pools()
     k = rng.choice([2, 3, 3, 4])
     p = rng.randint(1, k)
-    answer = _choose(rng, pools.get((k, p), []), 1)
+    same = _choose(rng, pools.get((k, p), []), 2)
     others = [w for q in range(1, k + 1) if q != p for w in pools.get((k, q), [])]
     distractors = _choose(rng, others, 3)
-    if not answer or not distractors:
+    if not same or not distractors or _related(same[0], same[1]):
         return None
-    options = answer + distractors
+    ref, answer = same
+    options = [answer] + distractors
     lex = lexicon()
-    detail = "; ".join(f"{w} {arpa(lex[w][0])}" for w in options)
+    detail = "; ".join(f"{w} {arpa(lex[w][0])}" for w in [ref, *options])
     return Draft(
         category="phonetic", subcategory="word_stress",
-        question=f"{REF}, which of these {NUMBERS[k - 1].lower()}-syllable words carries its primary stress on the {ORDINALS[p - 1]} syllable?",
+        question=f"{REF}, which of these words has its primary stress on the same syllable as '{ref}'?",
         choices=options,
-        rationale=f"In cmudict (1 marks primary stress): {detail}. Only '{answer[0]}' is stressed on syllable {p}.",
-        generator="phonetic.stress_position", params={"options": options, "syllables": k, "position": p}, source=SOURCE,
+        rationale=f"'{ref}' is stressed on syllable {p} of {k}, as is '{answer}'; the others are not (cmudict, 1 = primary stress: {detail}).",
+        generator="phonetic.stress_position", params={"reference": ref, "options": options}, source=SOURCE,
     )
 
 
 def _stress_recompute(params: dict[str, Any]) -> str:
-    hits = [w for w in params["options"] if agreed(w, primary_position) == params["position"]]
+    pos = agreed(params["reference"], primary_position)
+    hits = [w for w in params["options"] if pos is not None and agreed(w, primary_position) == pos]
     if len(hits) != 1:
-        raise ValueError(f"{len(hits)} options are stressed on syllable {params['position']}")
+        raise ValueError(f"{len(hits)} options are stressed like {params['reference']}")
     return hits[0]
 
 
@@ -208,7 +213,6 @@ def _syllable_make(rng: random.Random) -> Draft | None:
         choices=options,
         rationale=f"cmudict gives '{word}' as {arpa(pron)} {ipa(pron)}: {n} vowel nucleus{'es' if n > 1 else ''}, so {n} syllable{'s' if n > 1 else ''}.",
         generator="phonetic.syllable_count", params={"word": word}, source=SOURCE,
-        meta={"order": "numeric"},
     )
 
 
@@ -373,15 +377,15 @@ def _homophone_recompute(params: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- phonemes
 # (target phone, confusable phone, spelling both share, how the question names the target)
 PHONEME_TESTS = [
-    ("DH", "TH", "th", "the voiced 'th' sound /ð/, as in 'this'"),
-    ("TH", "DH", "th", "the voiceless 'th' sound /θ/, as in 'thin'"),
-    ("UH", "UW", "oo", "the vowel /ʊ/, as in 'book'"),
-    ("UW", "UH", "oo", "the vowel /u/, as in 'food'"),
-    ("JH", "G", "g", "the sound /dʒ/ (the 'j' sound), spelled with the letter g"),
-    ("G", "JH", "g", "the 'hard g' sound /ɡ/, spelled with the letter g"),
-    ("S", "K", "c", "the sound /s/, spelled with the letter c"),
-    ("ZH", "SH", "s", "the sound /ʒ/, as in 'measure'"),
-    ("NG", "N", "ng", "the sound /ŋ/, as in 'sing'"),
+    ("DH", "TH", "th", "voiced /ð/"),
+    ("TH", "DH", "th", "voiceless /θ/"),
+    ("UH", "UW", "oo", "/ʊ/"),
+    ("UW", "UH", "oo", "/u/"),
+    ("JH", "G", "g", "/dʒ/"),
+    ("G", "JH", "g", "/ɡ/"),
+    ("S", "K", "c", "/s/"),
+    ("ZH", "SH", "s", "/ʒ/"),
+    ("NG", "N", "ng", "/ŋ/"),
 ]
 
 
@@ -390,24 +394,29 @@ def _has(w: str, phone: str) -> bool | None:
 
 
 def _phoneme_make(rng: random.Random) -> Draft | None:
+    """'Which word has the same sound for SPELLING as REF?': the letters look alike in
+    all four words, only the answer shares REF's sound."""
     target, other, spelling, name = rng.choice(PHONEME_TESTS)
-    cands = [w for w in lexicon() if w.count(spelling) == 1 and (spelling != "g" or "gh" not in w and "ng" not in w)]
+    # The letters must stand alone: the 's' of 'sh', the 'c' of 'ch'/'ck' would give it away.
+    digraphs = {"s": ("sh",), "c": ("ch", "ck", "sc"), "g": ("gh", "ng")}.get(spelling, ())
+    cands = [w for w in lexicon() if w.count(spelling) == 1 and not any(d in w for d in digraphs)]
     yes = [w for w in cands if _has(w, target) is True and (_has(w, other) is False)]
     no = [w for w in cands if _has(w, target) is False and _has(w, other) is True]
-    answer = _choose(rng, yes, 1)
+    pair = _choose(rng, yes, 2)
     distractors = _choose(rng, no, 3)
-    if not answer or not distractors:
+    if not pair or not distractors or _related(pair[0], pair[1]):
         return None
-    options = answer + distractors
+    ref, answer = pair
+    options = [answer] + distractors
     lex = lexicon()
     return Draft(
         category="phonetic", subcategory="phonemes_ipa",
-        question=f"{REF}, which of these words contains {name}?",
+        question=f"{REF}, in which word does '{spelling}' stand for the same sound as in '{ref}' ({name})?",
         choices=options,
-        rationale=(f"'{answer[0]}' is {ipa(lex[answer[0]][0])}; "
+        rationale=(f"'{ref}' {ipa(lex[ref][0])} and '{answer}' {ipa(lex[answer][0])} both have /{ARPA_IPA[target]}/; "
                    + ", ".join(f"'{w}' {ipa(lex[w][0])}" for w in distractors)
-                   + f" have /{ARPA_IPA[other]}/ there instead."),
-        generator="phonetic.phoneme", params={"phone": target, "options": options}, source=SOURCE,
+                   + f" have /{ARPA_IPA[other]}/ instead."),
+        generator="phonetic.phoneme", params={"phone": target, "reference": ref, "options": options}, source=SOURCE,
     )
 
 
