@@ -103,7 +103,7 @@ def release_stats(items: Sequence[Item]) -> dict[str, object]:
     for it in items:
         by_cat[it.category].append(it)
     for cat, its in sorted(by_cat.items()):
-        letters = Counter(i.answer for i in its)
+        letters: Counter[str] = Counter(i.answer for i in its)
         counts = [letters.get(L, 0) for L in LETTERS]
         longest = sum(
             len(i.answer_text) > max(len(c) for j, c in enumerate(i.choices) if j != i.answer_index) for i in its

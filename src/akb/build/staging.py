@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from akb.bench.items import Item, Provenance, Review, ReviewRecord
@@ -32,6 +31,3 @@ def procedural_item(d: Draft, index: int, *, at: datetime | None = None) -> Item
         meta={"difficulty": d.difficulty, **d.meta},
     )
 
-
-def staged(items: Sequence[Item]) -> list[Item]:
-    return list(items)

@@ -94,3 +94,92 @@ def assemble(
     for _, why in skipped:
         reasons[why] = reasons.get(why, 0) + 1
     console.print(f"{len(final)} items -> {dest} (added {len(merged) - len(base_items)}, skipped {reasons or 0})")
+
+
+@app.command("generate")
+def generate_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="BACKEND:NAME that writes the drafts")],
+    category: Annotated[str, typer.Option(help="category id")],
+    subcategory: Annotated[str, typer.Option(help="subcategory id")],
+    n: Annotated[int, typer.Option(help="questions to ask for")] = 10,
+    exemplars: Annotated[int, typer.Option(help="items of the subcategory shown as examples")] = 3,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="backend option KEY=VALUE")] = None,
+    out: Annotated[Path, typer.Option(help="staging JSONL to append drafts to")] = Path("staging/generated.jsonl"),
+) -> None:
+    """Draft items for one subcategory with any LLM backend; rejected fragments are logged."""
+    from akb.bench.loader import load_items
+    from akb.bench.taxonomy import load_taxonomy
+    from akb.build.generate import build_request, parse_reply, to_items
+    from akb.cli.probe import _parse_options
+    from akb.core.cache import ResponseCache, cache_key
+    from akb.core.errors import BackendError, ConfigError
+    from akb.core.jsonl import JsonlAppender, iter_jsonl
+    from akb.core.paths import default_cache_path
+    from akb.models.base import Response
+    from akb.models.registry import create_backend
+    from akb.models.spec import parse_model_spec
+
+    tax = load_taxonomy()
+    if not tax.has(category, subcategory):
+        raise ConfigError(f"unknown subcategory {category}/{subcategory}")
+    pool = [i for i in load_items() if i.category == category and i.subcategory == subcategory]
+    opts = _parse_options(option or [])
+    if base_url:
+        opts["base_url"] = base_url
+    cfg = parse_model_spec(model, **opts)
+    backend = create_backend(cfg)
+    req = build_request(tax, category, subcategory, n, pool[:exemplars])
+    cache = ResponseCache(default_cache_path())
+    key = cache_key(backend.identity(), {"mode": "generate", **req.cache_dict()})
+    hit = cache.get(key)
+    resp = Response.model_validate_json(hit) if hit else backend.generate([req])[0]
+    if resp.error:
+        raise BackendError(f"{cfg.spec}: {resp.error}")
+    if not hit:
+        cache.put(key, backend.identity(), {"mode": "generate", **req.cache_dict()}, resp.model_dump_json())
+    drafts, rejected = parse_reply(resp.text)
+    start = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
+    items = to_items(drafts, category=category, subcategory=subcategory, model=cfg.spec, start=start)
+    with JsonlAppender(out) as w:
+        for it in items:
+            w.write(it.to_json())
+    if rejected:
+        with JsonlAppender(out.with_suffix(".rejected.jsonl")) as w:
+            for r in rejected:
+                w.write({"subcategory": f"{category}/{subcategory}", "reason": r.reason, "fragment": r.fragment})
+                console.print(f"[yellow]rejected[/yellow]: {r.reason}: {r.fragment[:80]!r}")
+    console.print(f"{len(items)} drafts -> {out}; {len(rejected)} rejected")
+
+
+@app.command("review")
+def review_cmd(
+    file: Annotated[Path, typer.Argument(help="items JSONL to review")],
+    model: Annotated[str, typer.Option("--model", "-m", help="reviewer BACKEND:NAME (must not be the writer)")],
+    out: Annotated[Path, typer.Option(help="where to write the items with their new review records")],
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="backend option KEY=VALUE")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="run directory of the blind answers (resumable)")] = None,
+) -> None:
+    """Blind key review by a model: it answers each item without the key; agreement makes a
+    draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
+    from akb.bench.loader import load_items
+    from akb.build.review import apply_model_review
+    from akb.cli.probe import _parse_options
+    from akb.core.errors import ConfigError
+    from akb.core.jsonl import write_json_atomic
+    from akb.models.spec import parse_model_spec
+    from akb.runs.probe import ProbeConfig, run_probe
+
+    items = load_items(file)
+    cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **_parse_options(option or []))
+    writers = {i.provenance.by for i in items}
+    if cfg.spec in writers:
+        raise ConfigError(f"{cfg.spec} wrote some of these items; a blind review needs a different model")
+    rd = run_dir or out.with_name(out.stem + ".review-run")
+    run_probe(ProbeConfig(model=cfg, data=str(file), out=str(rd)))
+    reviewed, disagreements = apply_model_review(items, rd / "samples.jsonl", reviewer=cfg.spec)
+    write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in reviewed))
+    for it in disagreements:
+        console.print(f"[yellow]disagrees[/yellow] {it.id}: key {it.answer}, reviewer {it.review.reviews[-1].blind_answer or 'invalid'}")
+    console.print(f"{len(items)} reviewed -> {out}; {len(disagreements)} disagreements to fix or drop")

@@ -9,7 +9,6 @@ pass per request.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -151,8 +150,3 @@ class AsyncBackend(BaseBackend):
     def batch_size(self) -> int:
         return self.concurrency
 
-
-def timed(fn: Any) -> tuple[Any, float]:
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0

@@ -185,7 +185,6 @@ class HFBackend(BaseBackend):
         key = (ending, tuple(letters))
         if key in self._letter_ids:
             return self._letter_ids[key]
-        add_special = not self._uses_chat_template(tok)
         base = tok(ending, add_special_tokens=False)["input_ids"]
         sep = "" if prompt[-1:].isspace() or prompt.endswith(("(", "[")) else " "
         ids: list[int] = []
@@ -199,7 +198,6 @@ class HFBackend(BaseBackend):
             ids.append(full[len(base)])
         if len(set(ids)) != len(ids):
             raise BackendError("option letters share their first token in this tokenizer; logprob mode cannot tell them apart")
-        del add_special
         self._letter_ids[key] = ids
         return ids
 

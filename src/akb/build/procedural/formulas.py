@@ -28,7 +28,8 @@ def fmt(x: float, unit: str = "", digits: int = 3) -> str:
 
 
 def hz(x: float) -> str:
-    return fmt(x / 1000, "kHz", 4) if x >= 1000 else fmt(x, "Hz", 4)
+    """Exact enough that no question and option disagree in the last digit (11.025 kHz)."""
+    return fmt(x / 1000, "kHz", 6) if x >= 1000 else fmt(x, "Hz", 5)
 
 
 def _draft(gid: str, cat: str, sub: str, q: str, answer: str, distractors: list[str], why: str, params: dict[str, Any], diff: str = "medium") -> Draft | None:
@@ -131,14 +132,14 @@ def _pcm_rate_make(rng: random.Random) -> Draft | None:
 
 # ---------------------------------------------------------------- signal processing
 def bin_spacing(p: dict[str, Any]) -> str:
-    return fmt(p["fs"] / p["n"], "Hz", 4)
+    return fmt(p["fs"] / p["n"], "Hz", 5)
 
 
 def _bin_make(rng: random.Random) -> Draft | None:
     fs = rng.choice([8000, 16000, 22050, 44100, 48000])
     n = rng.choice([256, 512, 1024, 2048, 4096])
     p = {"fs": fs, "n": n}
-    wrong = [fmt(fs / n / 2, "Hz", 4), fmt(2 * fs / n, "Hz", 4), fmt(fs / 2 / (n / 2 + 1), "Hz", 4)]
+    wrong = [fmt(fs / n / 2, "Hz", 5), fmt(2 * fs / n, "Hz", 5), fmt(4 * fs / n, "Hz", 5)]
     return _draft("technical.fft_bin", "technical", "signal_processing",
                   f"A {n}-point FFT is taken of audio sampled at {hz(fs)}. What is the frequency spacing between adjacent bins?",
                   bin_spacing(p), wrong, f"Bin spacing = fs / N = {fs} / {n} = {bin_spacing(p)}.", p, "medium")
@@ -239,9 +240,9 @@ def _noise_make(rng: random.Random) -> Draft | None:
     p = {"colour": colour, "ask": ask, "unit": unit}
     slope = _slope(colour, unit)
     if ask == "slope":
-        others = [_slope(c, unit) for c in sorted(NOISE_SLOPES) if c != colour]
-        rng.shuffle(others)
-        wrong = [_slope_text(v, unit) for v in others[:3]]
+        slopes = [_slope(c, unit) for c in sorted(NOISE_SLOPES) if c != colour]
+        rng.shuffle(slopes)
+        wrong = [_slope_text(v, unit) for v in slopes[:3]]
         q = f"By how much does the power spectral density of {colour} noise change per {unit} of frequency?"
     else:
         others = [c for c in sorted(NOISE_SLOPES) if c != colour]
@@ -360,7 +361,7 @@ def _spectrogram_make(rng: random.Random) -> Draft | None:
 def compressor_out(p: dict[str, Any]) -> str:
     t, r, x = p["threshold"], p["ratio"], p["input"]
     y = x if x <= t else t + (x - t) / r
-    return f"{y:g} dBFS"
+    return fmt(y, "dBFS")
 
 
 def _compressor_make(rng: random.Random) -> Draft | None:
@@ -372,7 +373,7 @@ def _compressor_make(rng: random.Random) -> Draft | None:
         return None
     p = {"threshold": t, "ratio": r, "input": x}
     y = t + over / r
-    wrong = [f"{x / r:g} dBFS", f"{t - over / r:g} dBFS", f"{x - over / r:g} dBFS"]
+    wrong = [fmt(x / r, "dBFS"), fmt(t - over / r, "dBFS"), fmt(x - over / r, "dBFS")]
     return _draft("technical.compressor_out", "technical", "production_hardware",
                   f"A hard-knee compressor has a threshold of {t} dBFS and a ratio of {r}:1, with no make-up gain. A steady tone enters at {x} dBFS. What is the output level once the compressor has settled?",
                   compressor_out(p), wrong,
