@@ -148,14 +148,19 @@ def test_generate_command_against_loopback_server(fake_api, tmp_path: Path) -> N
 
 
 def test_checks_catch_tampering_duplicates_and_banned_options() -> None:
-    items = [procedural_item(d, i) for i, d in enumerate(generate("technical.nyquist", 3))]
+    items = balance([procedural_item(d, i) for i, d in enumerate(generate("technical.nyquist", 3))])
     assert check_items(items) == []
     bad = items[0].model_copy(update={"provenance": items[0].provenance.model_copy(update={"params": {"fs": 8000}})})
-    assert [p.check for p in check_items([bad])] == ["recompute"]
+    assert [p.check for p in check_items([bad])] == ["recompute"]  # one item: balance is trivially fine
     dup = items[1].model_copy(update={"id": "x.y.001", "question": items[1].question + " "})
     assert near_duplicates([items[1], dup])
     banned = items[2].model_copy(update={"choices": [*items[2].choices[:3], "None of the above"]})
     assert "banned-option" in [p.check for p in check_items([banned])]
+    # Release level: unbalanced letters and a key that is usually the longest option.
+    skewed = [procedural_item(d, i) for i, d in enumerate(generate("technical.pcm_size", 24))]
+    longest = [i.model_copy(update={"choices": [i.choices[0] + " (exactly, as computed)", *i.choices[1:]]}) for i in skewed]
+    checks = {p.check for p in check_items(longest, recompute=False)}
+    assert {"gold-balance", "gold-longest"} <= checks
 
 
 def test_balance_is_exact_and_keeps_keys_and_blind_answers() -> None:

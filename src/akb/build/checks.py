@@ -17,6 +17,10 @@ from akb.bench.items import LETTERS, Item, normalise_text
 BANNED_OPTIONS = re.compile(r"\b(all|none|both|neither) of (the|these|those) (above|options|answers)\b|\ball of the above\b|\bnone of the above\b", re.I)
 
 
+# Above this share a "pick the longest option" heuristic beats chance (25%) by a lot.
+MAX_GOLD_LONGEST = 0.35
+
+
 @dataclass(frozen=True)
 class Problem:
     item_id: str
@@ -93,6 +97,12 @@ def check_items(items: Sequence[Item], *, recompute: bool = True) -> list[Proble
                     problems.append(Problem(it.id, "recompute", f"recomputed key {key!r} != stored {it.answer_text!r}"))
     for a, b, r in near_duplicates(items):
         problems.append(Problem(b, "near-duplicate", f"asks the same as {a} (similarity {r})"))
+    for cat, st in release_stats(items).items():
+        assert isinstance(st, dict)
+        if st["gold_spread"] > 1:
+            problems.append(Problem(cat, "gold-balance", f"gold letters {st['gold_letters']} differ by more than one"))
+        if st["items"] >= 20 and st["gold_longest_rate"] > MAX_GOLD_LONGEST:
+            problems.append(Problem(cat, "gold-longest", f"the key is the strictly longest option in {st['gold_longest_rate']:.0%} of items"))
     return problems
 
 
