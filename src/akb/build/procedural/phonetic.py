@@ -132,6 +132,11 @@ def ipa(pron: Pron) -> str:
     return "/" + "".join(ARPA_IPA.get(re.sub(r"\d", "", p), p) for p in pron) + "/"
 
 
+def transcribed(words: Sequence[str]) -> str:
+    """"'a' /.../, 'b' /.../": words with their (first) cmudict pronunciation in IPA."""
+    return ", ".join(f"'{w}' {ipa(lexicon()[w][0])}" for w in words)
+
+
 def arpa(pron: Pron) -> str:
     return " ".join(pron)
 
@@ -310,7 +315,7 @@ def _rhyme_make(rng: random.Random) -> Draft | None:
         question=f"{REF}, which word rhymes with '{target}'?",
         choices=options,
         rationale=(f"'{target}' {ipa(lex[target][0])} and '{answer}' {ipa(lex[answer][0])} share the stressed vowel and everything after it; "
-                   + ", ".join(f"'{w}' {ipa(lex[w][0])}" for w in distractors) + " do not."),
+                   + transcribed(distractors) + " do not."),
         generator="phonetic.rhyme", params={"target": target, "options": options}, source=SOURCE,
     )
 
@@ -373,7 +378,7 @@ def _homophone_make(rng: random.Random) -> Draft | None:
         question=f"{REF}, which word is pronounced exactly like '{target}'?",
         choices=options,
         rationale=(f"'{target}' and '{answer}' are both {ipa(single[target])}; "
-                   + ", ".join(f"'{w}' {ipa(single[w])}" for w in distractors) + " each differ in one sound."),
+                   + transcribed(distractors) + " each differ in one sound."),
         generator="phonetic.homophone", params={"target": target, "options": options}, source=SOURCE,
     )
 
@@ -432,7 +437,7 @@ def _phoneme_make(rng: random.Random) -> Draft | None:
         question=f"{REF}, in which word does '{spelling}' stand for the same sound as in '{ref}' ({name})?",
         choices=options,
         rationale=(f"'{ref}' {ipa(lex[ref][0])} and '{answer}' {ipa(lex[answer][0])} both have /{ARPA_IPA[target]}/; "
-                   + ", ".join(f"'{w}' {ipa(lex[w][0])}" for w in distractors)
+                   + transcribed(distractors)
                    + f" have /{ARPA_IPA[other]}/ instead."),
         generator="phonetic.phoneme", params={"phone": target, "reference": ref, "options": options}, source=SOURCE,
     )
