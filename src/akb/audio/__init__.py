@@ -1,0 +1,1 @@
+"""Audio input and captioners: reading clips safely, describing them as text."""

@@ -1,0 +1,62 @@
+"""The shape audio benchmarks (MMAU, MMAR, the synthetic suite) are converted into.
+
+Like an AKB item, plus the clip and the benchmark's own fields. Unlike AKB items they hold
+2 to 8 choices (letters follow the number of choices) and the key is the choice TEXT, as
+MMAU and MMAR store it, because their official scorer compares words, not letters.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from akb.bench.items import normalise_text
+
+MIN_CHOICES, MAX_CHOICES = 2, 8
+
+
+class AudioItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1)
+    benchmark: str = Field(min_length=1, description="mmau, mmar, synth, ...")
+    question: str = Field(min_length=1)
+    choices: list[str]
+    answer: str = Field(min_length=1, description="the correct choice text")
+    audio: str = Field(min_length=1, description="clip path relative to the benchmark's audio root")
+    group: str | None = Field(None, description="MMAU task (sound|music|speech) or MMAR modality")
+    category: str | None = None
+    subcategory: str | None = None
+    difficulty: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict, description="every original field, verbatim")
+
+    @field_validator("choices")
+    @classmethod
+    def _n_choices(cls, v: list[str]) -> list[str]:
+        if not MIN_CHOICES <= len(v) <= MAX_CHOICES:
+            raise ValueError(f"needs {MIN_CHOICES} to {MAX_CHOICES} choices, got {len(v)}")
+        v = [str(c).strip() for c in v]
+        if any(not c for c in v):
+            raise ValueError("a choice is empty")
+        return v
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> AudioItem:
+        if normalise_text(self.answer) not in {normalise_text(c) for c in self.choices}:
+            raise ValueError(f"answer {self.answer!r} is not one of the choices")
+        return self
+
+    @property
+    def letters(self) -> list[str]:
+        return list(string.ascii_uppercase[: len(self.choices)])
+
+    @property
+    def answer_index(self) -> int:
+        key = normalise_text(self.answer)
+        return next(i for i, c in enumerate(self.choices) if normalise_text(c) == key)
+
+    @property
+    def answer_letter(self) -> str:
+        return self.letters[self.answer_index]
