@@ -48,7 +48,7 @@ def register(gen: Generator) -> Generator:
 
 def _load_all() -> None:
     # Importing the modules registers their generators.
-    from akb.build.procedural import formulas, phonetic  # noqa: F401
+    from akb.build.procedural import formulas, music, phonetic  # noqa: F401
 
 
 def generate(generator_id: str, n: int, seed: int = 0, max_tries: int = 50) -> list[Draft]:
