@@ -219,3 +219,41 @@ def test_review_command_records_honest_status(fake_api, tmp_path: Path) -> None:
         rec = got[it.id].review
         assert rec.status == "model-reviewed" and rec.reviews[-1].kind == "model" and rec.reviews[-1].blind_answer == "A"
     assert all(i.review.status != "human-verified" for i in got.values())
+
+
+def test_blind_packet_hides_keys_and_answers_are_recorded_honestly(tmp_path: Path) -> None:
+    items = balance([procedural_item(d, i) for i, d in enumerate(generate("technical.pcm_rate", 8))])
+    items = [i.model_copy(update={"review": i.review.model_copy(update={"status": "draft", "reviews": []})}) for i in items]
+    src = tmp_path / "staged.jsonl"
+    src.write_text("".join(json.dumps(i.to_json()) + "\n" for i in items))
+    packet = tmp_path / "packet.jsonl"
+    r = subprocess.run([sys.executable, "-m", "akb", "build", "packet", str(src), "--out", str(packet)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in packet.read_text().splitlines()]
+    assert [row["id"] for row in rows] == [i.id for i in items]
+    assert all(set(row) == {"id", "category", "subcategory", "question", "choices"} for row in rows)
+    # The reviewer gets every key right except the first, and flags the second despite agreeing.
+    answers = [{"id": i.id, "answer": i.answer} for i in items]
+    answers[0]["answer"] = "ABCD"[("ABCD".index(items[0].answer) + 1) % 4]
+    answers[1]["flag"] = True
+    answers[1]["note"] = "two options defensible"
+    ans = tmp_path / "answers.jsonl"
+    ans.write_text("".join(json.dumps(a) + "\n" for a in answers))
+    out = tmp_path / "reviewed.jsonl"
+    r = subprocess.run([sys.executable, "-m", "akb", "build", "answers", str(src), str(ans), "--reviewer", "reviewer-x",
+                        "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "2 flagged" in r.stdout
+    got = load_items(out)
+    assert [i.review.status for i in got[:2]] == ["draft", "draft"]
+    assert got[1].review.reviews[-1].verdict == "flag" and "two options defensible" in (got[1].review.reviews[-1].note or "")
+    assert all(i.review.status == "model-reviewed" and i.review.reviews[-1].blind_answer == i.answer for i in got[2:])
+    # A bad answer line is one located error; the writer cannot review their own items.
+    ans.write_text(json.dumps({"id": items[0].id, "answer": "E"}) + "\n")
+    r = subprocess.run([sys.executable, "-m", "akb", "build", "answers", str(src), str(ans), "--reviewer", "reviewer-x",
+                        "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "answers.jsonl:1" in r.stderr and "answer" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "akb", "build", "answers", str(src), str(ans), "--reviewer", "akb.build.procedural",
+                        "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "blind review" in r.stderr

@@ -183,3 +183,44 @@ def review_cmd(
     for it in disagreements:
         console.print(f"[yellow]disagrees[/yellow] {it.id}: key {it.answer}, reviewer {it.review.reviews[-1].blind_answer or 'invalid'}")
     console.print(f"{len(items)} reviewed -> {out}; {len(disagreements)} disagreements to fix or drop")
+
+
+@app.command("packet")
+def packet_cmd(
+    file: Annotated[Path, typer.Argument(help="items JSONL with shuffled options")],
+    out: Annotated[Path, typer.Option(help="packet JSONL for the blind reviewer (no keys, no rationales)")],
+) -> None:
+    """Export a blind-review packet for a reviewer outside akb."""
+    from akb.bench.loader import load_items
+    from akb.build.blind import make_packet
+    from akb.core.jsonl import write_json_atomic
+
+    rows = make_packet(load_items(file))
+    write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    console.print(f"{len(rows)} items -> {out}; answers come back as JSONL lines {{\"id\", \"answer\", \"note\", \"flag\"}}")
+
+
+@app.command("answers")
+def answers_cmd(
+    file: Annotated[Path, typer.Argument(help="the items JSONL the packet was made from")],
+    answers: Annotated[Path, typer.Argument(help="the reviewer's answers JSONL")],
+    reviewer: Annotated[str, typer.Option(help="who answered (a model spec or a person's id)")],
+    out: Annotated[Path, typer.Option(help="items with the new review records")],
+    kind: Annotated[str, typer.Option(help="model or human")] = "model",
+) -> None:
+    """Import blind answers: agreement marks a draft model-reviewed, disagreement flags it."""
+    from akb.bench.loader import load_items
+    from akb.build.blind import apply_blind_answers, read_answers
+    from akb.core.errors import ConfigError
+    from akb.core.jsonl import write_json_atomic
+
+    if kind not in ("model", "human"):
+        raise ConfigError("--kind must be 'model' or 'human'")
+    items = load_items(file)
+    if reviewer in {i.provenance.by for i in items}:
+        raise ConfigError(f"{reviewer} wrote some of these items; a blind review needs someone else")
+    done, flagged = apply_blind_answers(items, read_answers(answers), reviewer=reviewer, kind=kind)  # type: ignore[arg-type]
+    write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
+    for it in flagged:
+        console.print(f"[yellow]flagged[/yellow] {it.id}: {it.review.reviews[-1].note}")
+    console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged to fix or drop")
