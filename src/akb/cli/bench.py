@@ -87,3 +87,30 @@ def show(
     for r in it.review.reviews:
         console.print(f"  - {r.kind} {r.reviewer} at {r.at:%Y-%m-%d}: {r.verdict}"
                       + (f", blind answer {r.blind_answer}" if r.blind_answer else "") + (f" ({r.note})" if r.note else ""))
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Option(help="release version, e.g. 1.0.0")],
+    file: Annotated[Path | None, typer.Option("--file", help="items JSONL (default: the shipped AKB-2000)")] = None,
+    out: Annotated[Path | None, typer.Option(help="release folder (default dist/akb2000-vVERSION)")] = None,
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="probe the random, position, embedding and options-only baselines for the card")] = True,
+    hf_name: Annotated[str | None, typer.Option(help="Hub dataset name the lm-eval tasks should point at (default: this folder)")] = None,
+    license_id: Annotated[str, typer.Option("--license", help="license id for the card")] = "cc-by-4.0",
+    allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="release although categories are short of their totals")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Write a versioned release: JSONL, dataset card, datasets configs, lm-eval and inspect_ai tasks."""
+    from akb.build.release import build_release, data_file, run_baselines
+
+    path = file or default_items_path()
+    items = load_items(path)
+    dest = out or Path("dist") / f"akb2000-v{version}"
+    base = run_baselines(path, Path("runs") / "release-baselines" / version, progress=not no_progress) if baselines else None
+    res = build_release(items, load_taxonomy(), version=version, out=dest, baselines=base, hf_name=hf_name,
+                        license_id=license_id, allow_incomplete=allow_incomplete)
+    for w in res.warnings:
+        console.print(f"[yellow]warning[/yellow]: {w}")
+    console.print(f"AKB-2000 v{version}: {len(items)} items -> {dest}/{data_file(version)}")
+    console.print(f"card {dest}/README.md; load_dataset({str(dest)!r}); lm_eval --include_path {dest}/lm_eval --tasks akb2000; "
+                  f"inspect eval {dest}/inspect_akb2000.py")

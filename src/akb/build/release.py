@@ -1,0 +1,333 @@
+"""A versioned AKB release (``akb bench release``): the items as JSONL, a Hugging Face
+dataset card, a folder ``datasets.load_dataset`` reads (one config per category), an
+lm-evaluation-harness task group and an inspect_ai task, plus quality baselines.
+
+Nothing is released that fails ``akb build check``: the release is the checked benchmark,
+byte for byte, with a manifest of file hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from akb.bench.items import LETTERS, Item
+from akb.bench.taxonomy import Taxonomy
+from akb.core.errors import DataError
+from akb.core.jsonl import write_json_atomic
+
+CITATION = """@article{lu2026auditory,
+  title   = {How Auditory Knowledge in LLM Backbones Shapes Audio Language Models: A Holistic Evaluation},
+  author  = {Lu and others},
+  journal = {arXiv preprint arXiv:2603.19195},
+  year    = {2026}
+}"""
+
+# Baselines the card reports: (label, model spec, what it shows).
+BASELINES: tuple[tuple[str, str, str], ...] = (
+    ("Random", "random", "chance with a fixed seed (25% expected)"),
+    ("Always A", "position:A", "share of keys at A"),
+    ("Always B", "position:B", "share of keys at B"),
+    ("Always C", "position:C", "share of keys at C"),
+    ("Always D", "position:D", "share of keys at D"),
+    ("Embedding (question + options)", "embedding", "all-MiniLM-L6-v2 picks the option closest to the question"),
+    ("Options only (embedding)", "options-only:embedding", "the same model with the question hidden: leakage through the options"),
+)
+# A category where the embedding baseline reaches this share has distractors that are too easy.
+EMBEDDING_ALARM = 0.5
+
+
+@dataclass
+class ReleaseResult:
+    folder: Path
+    version: str
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _jsonl(items: Sequence[Item]) -> str:
+    return "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in items)
+
+
+def data_file(version: str) -> str:
+    return f"akb2000-v{version}.jsonl"
+
+
+def build_release(
+    items: Sequence[Item],
+    taxonomy: Taxonomy,
+    *,
+    version: str,
+    out: Path,
+    baselines: dict[str, Any] | None = None,
+    hf_name: str | None = None,
+    license_id: str = "cc-by-4.0",
+    allow_incomplete: bool = False,
+) -> ReleaseResult:
+    """Write the release folder. ``baselines`` is what :func:`run_baselines` returned."""
+    from akb.build.checks import check_items
+
+    problems = check_items(items)
+    if problems:
+        first = problems[0]
+        raise DataError(f"{len(problems)} problem(s) found by akb build check; first: {first.item_id}: {first.check}: {first.message}")
+    counts = Counter(i.category for i in items)
+    short = {c.id: (c.total, counts.get(c.id, 0)) for c in taxonomy.categories if counts.get(c.id, 0) != c.total}
+    if short and not allow_incomplete:
+        detail = ", ".join(f"{c} {got}/{want}" for c, (want, got) in short.items())
+        raise DataError(f"categories are not at their totals ({detail}); pass --allow-incomplete for a preview release")
+    out.mkdir(parents=True, exist_ok=True)
+    res = ReleaseResult(folder=out, version=version, counts=dict(counts))
+    ordered = sorted(items, key=lambda i: i.id)
+    main = out / data_file(version)
+    write_json_atomic(main, _jsonl(ordered))
+    for c in taxonomy.categories:
+        write_json_atomic(out / "data" / f"{c.id}.jsonl", _jsonl([i for i in ordered if i.category == c.id]))
+    if baselines is not None:
+        write_json_atomic(out / "baselines.json", baselines)
+        emb = baselines.get("embedding", {}).get("categories", {})
+        for cat, s in emb.items():
+            if s.get("accuracy") is not None and s["accuracy"] > EMBEDDING_ALARM:
+                res.warnings.append(f"embedding baseline scores {100 * s['accuracy']:.1f}% on {cat}: its distractors are too easy")
+    write_json_atomic(out / "README.md", dataset_card(ordered, taxonomy, version=version, baselines=baselines,
+                                                      license_id=license_id, hf_name=hf_name))
+    dataset_ref = hf_name or str(out.resolve())
+    for name, text in lm_eval_files(taxonomy, dataset_ref).items():
+        write_json_atomic(out / "lm_eval" / name, text)
+    write_json_atomic(out / "inspect_akb2000.py", inspect_task_source(version))
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.name != "release.json" and "__pycache__" not in p.parts:
+            res.files[p.relative_to(out).as_posix()] = _sha(p)
+    from akb.runs.results import git_commit, package_versions
+
+    write_json_atomic(out / "release.json", {
+        "name": "AKB-2000", "version": version, "items": len(ordered), "categories": dict(counts),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "akb": package_versions(("akb",)).get("akb"), "git_commit": git_commit(), "files": res.files,
+        "warnings": res.warnings,
+    })
+    return res
+
+
+# ---------------------------------------------------------------- dataset card
+def _size_category(n: int) -> str:
+    return "n<1K" if n < 1000 else "1K<n<10K" if n < 10000 else "10K<n<100K"
+
+
+def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, baselines: dict[str, Any] | None,
+                 license_id: str, hf_name: str | None) -> str:
+    from akb.bench.stats import bench_stats
+    from akb.build.checks import release_stats
+
+    st = bench_stats(items, taxonomy)
+    rel = release_stats(items)
+    configs: list[dict[str, Any]] = [{"config_name": "default", "default": True,
+                                      "data_files": [{"split": "test", "path": data_file(version)}]}]
+    configs += [{"config_name": c.id, "data_files": [{"split": "test", "path": f"data/{c.id}.jsonl"}]}
+                for c in taxonomy.categories]
+    header = {
+        "pretty_name": "AKB-2000",
+        "license": license_id,
+        "language": ["en"],
+        "size_categories": [_size_category(len(items))],
+        "task_categories": ["multiple-choice", "question-answering"],
+        "task_ids": ["multiple-choice-qa"],
+        "tags": ["audio", "auditory-knowledge", "music", "phonetics", "paralinguistics", "benchmark", "llm-evaluation"],
+        "configs": configs,
+    }
+    n = len(items)
+    prov = Counter(i.provenance.method for i in items)
+    status = Counter(i.review.status for i in items)
+    L: list[str] = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True).strip(), "---", "",
+                    f"# AKB-2000 (v{version})", "",
+                    f"AKB-2000 is a text-only benchmark of **{n} four-option questions** that measures how much "
+                    "auditory knowledge a language model learned from text alone: music, everyday sound, "
+                    "paralinguistics, phonetics, audio quality and audio technology. It implements the benchmark "
+                    "described by Lu et al. (2026); the items are akb's own.", "",
+                    "## Use", "", "```python", "from datasets import load_dataset",
+                    f"ds = load_dataset({(hf_name or '.')!r}, split='test')            # all items",
+                    f"music = load_dataset({(hf_name or '.')!r}, 'music', split='test')  # one category", "```", "",
+                    "```bash", "akb probe --model hf:Qwen/Qwen3-8B --mode logprob   # with akb",
+                    "lm_eval --model hf --model_args pretrained=Qwen/Qwen3-8B --include_path lm_eval --tasks akb2000",
+                    "inspect eval inspect_akb2000.py --model openai/gpt-4o", "```", "",
+                    "The headline score is plain accuracy over all items (categories weighted by their size). "
+                    f"With {n} items the 95% interval is about ±{196 * (0.25 / max(n, 1)) ** 0.5:.1f} points overall.", "",
+                    "## Fields", "",
+                    "| field | meaning |", "|---|---|",
+                    "| `id` | `category.subcategory.NNN`, stable across releases |",
+                    "| `category`, `subcategory` | the two-level taxonomy below |",
+                    "| `question`, `choices` | the stem and four options, shown as (A)-(D) |",
+                    "| `answer` | the key, a letter A-D |",
+                    "| `rationale` | why the key is right (knowledge items) |",
+                    "| `provenance` | `authored`, `llm-generated` or `procedural`; by whom; generator and parameters of computed items |",
+                    "| `review` | status and every review: reviewer, kind (human/model/auto), time, blind answer, verdict |",
+                    "| `option_order` | the recorded permutation that balanced the gold letters |", "",
+                    "## Taxonomy", "", "| Category | Subcategory | Items |", "|---|---|---:|"]
+    for c in st["categories"]:
+        L.append(f"| **{c['name']}** | | **{c['count']}** |")
+        for s in c["subcategories"]:
+            L.append(f"| | {s['name']} | {s['count']} |")
+    L += ["", "## Construction", "",
+          "1. A two-level taxonomy (6 categories at the published sizes, 48 subcategories with scope notes) was "
+          "fixed before any item was written.",
+          "2. *Knowledge items* were drafted by LLM writers working from the scope notes and an examiner's brief "
+          "(one defensible key, three same-kind distractors of similar length, no clue in the wording, a short "
+          "rationale).",
+          "3. *Procedural items* have keys computed from a source, never written: pronunciations from the CMU "
+          "Pronouncing Dictionary, music theory from music21, and standard audio formulas. `akb build check` "
+          "recomputes every one.",
+          "4. Automatic checks: schema, banned option forms, rationales, near-duplicates, recomputed keys, "
+          "gold-letter balance per category and the share of keys that are the longest option.",
+          "5. Every key was checked blind: a reviewer who did not write the item answered it without seeing the "
+          "key; disagreements and flags were fixed (then reviewed again) or the item was dropped.",
+          "6. Gold letters were balanced per category by a deterministic permutation recorded in each item.", "",
+          f"Provenance: {', '.join(f'{k} {v}' for k, v in prov.most_common())}.", "",
+          "## Review status", "",
+          "| status | items |", "|---|---:|"]
+    L += [f"| {k} | {v} |" for k, v in status.most_common()]
+    L += ["", "`model-reviewed` means an independent model reviewer answered the item blind and matched the key; "
+          "`human-verified` means a person accepted it in `akb review`. A model review is never reported as "
+          "human verification.", "",
+          "## Answer-letter distribution", "", "| Category | A | B | C | D | key is longest option |",
+          "|---|---:|---:|---:|---:|---:|"]
+    for cat, s in rel.items():
+        assert isinstance(s, dict)
+        g = s["gold_letters"]
+        L.append(f"| {taxonomy.category_name(cat)} | " + " | ".join(str(g[x]) for x in LETTERS)
+                 + f" | {100 * s['gold_longest_rate']:.0f}% |")
+    tot = Counter(i.answer for i in items)
+    L.append("| **All** | " + " | ".join(f"**{tot.get(x, 0)}**" for x in LETTERS) + " | |")
+    L += ["", "## Quality baselines", ""]
+    if baselines:
+        cats = [c.id for c in taxonomy.categories]
+        L += ["Accuracy (%) of answerers that know nothing about sound. A knowledgeable reader scores far higher; "
+              f"a category where the embedding baseline passes {100 * EMBEDDING_ALARM:.0f}% would have distractors "
+              "that are too easy.", "",
+              "| Baseline | " + " | ".join(taxonomy.category_name(c) for c in cats) + " | All | what it shows |",
+              "|---|" + "---:|" * (len(cats) + 1) + "---|"]
+        for label, spec, why in BASELINES:
+            b = baselines.get(spec)
+            if not b:
+                continue
+            cells = [_pct(b["categories"].get(c)) for c in cats]
+            L.append(f"| {label} (`{spec}`) | " + " | ".join(cells) + f" | {_pct(b['overall'])} | {why} |")
+    else:
+        L.append("Not computed for this release (run `akb bench release` with `--baselines`).")
+    L += ["", "## Known limitations", "",
+          "- English only; pronunciation items follow General American (CMU Pronouncing Dictionary); music items "
+          "follow Western theory unless they name another tradition.",
+          "- Knowledge items were drafted by LLMs and checked by independent model reviewers; until people verify "
+          "them (see the review status), some keys may still be wrong. Report a problem with the item id.",
+          "- Text-only: items test knowledge *about* sound, not listening. They do not measure how well an audio "
+          "model perceives audio.",
+          "- Paralinguistic items describe typical tendencies (e.g. the vocal profile of sadness); individual "
+          "speakers and cultures vary.",
+          "- Items are public: scores of models trained after the release may be inflated by contamination.", "",
+          "## Citation", "", "```bibtex", CITATION, "```", ""]
+    return "\n".join(L)
+
+
+def _pct(score: dict[str, Any] | None) -> str:
+    if not score or score.get("accuracy") is None:
+        return "-"
+    return f"{100 * score['accuracy']:.1f}"
+
+
+# ---------------------------------------------------------------- lm-evaluation-harness
+DOC_TO_TEXT = ("{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. {{choices[3]}}\n"
+               "Answer:")
+
+
+def lm_eval_files(taxonomy: Taxonomy, dataset_path: str) -> dict[str, str]:
+    """A task per category and a group ``akb2000`` whose accuracy is plain accuracy over items."""
+    template = {
+        "dataset_path": dataset_path,
+        "test_split": "test",
+        "output_type": "multiple_choice",
+        "doc_to_text": DOC_TO_TEXT,
+        "doc_to_choice": list(LETTERS),
+        "doc_to_target": "{{['A', 'B', 'C', 'D'].index(answer)}}",
+        "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True},
+                        {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}],
+        "metadata": {"version": 1.0},
+    }
+    files = {"_akb2000_template_yaml": yaml.safe_dump(template, sort_keys=False, allow_unicode=True)}
+    tasks = []
+    for c in taxonomy.categories:
+        name = f"akb2000_{c.id}"
+        tasks.append(name)
+        files[f"{name}.yaml"] = yaml.safe_dump({"include": "_akb2000_template_yaml", "task": name,
+                                                "dataset_name": c.id}, sort_keys=False)
+    files["_akb2000.yaml"] = yaml.safe_dump({
+        "group": "akb2000", "task": tasks,
+        "aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True},
+                                  {"metric": "acc_norm", "aggregation": "mean", "weight_by_size": True}],
+        "metadata": {"version": 1.0},
+    }, sort_keys=False)
+    return files
+
+
+# ---------------------------------------------------------------- inspect_ai
+def inspect_task_source(version: str) -> str:
+    return f'''"""AKB-2000 v{version} as an inspect_ai task: ``inspect eval inspect_akb2000.py --model PROVIDER/MODEL``.
+
+Reads the JSONL beside this file. ``-T category=music`` evaluates one category.
+"""
+
+from pathlib import Path
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import Sample, json_dataset
+from inspect_ai.scorer import choice
+from inspect_ai.solver import multiple_choice
+
+DATA = Path(__file__).with_name("{data_file(version)}")
+
+
+def record_to_sample(record: dict) -> Sample:
+    return Sample(
+        id=record["id"],
+        input=record["question"],
+        choices=record["choices"],
+        target=record["answer"],
+        metadata={{"category": record["category"], "subcategory": record["subcategory"]}},
+    )
+
+
+@task
+def akb2000(category: str | None = None) -> Task:
+    dataset = json_dataset(str(DATA), record_to_sample)
+    if category:
+        dataset = dataset.filter(lambda s: s.metadata["category"] == category)
+    return Task(dataset=dataset, solver=multiple_choice(), scorer=choice())
+'''
+
+
+# ---------------------------------------------------------------- baselines
+def run_baselines(items_path: Path, runs_root: Path, *, progress: bool = True) -> dict[str, Any]:
+    """Probe the release with every baseline in :data:`BASELINES` (cached, resumable)."""
+    from akb.models.spec import parse_model_spec
+    from akb.runs.probe import ProbeConfig, run_probe
+
+    out: dict[str, Any] = {}
+    for _, spec, _ in BASELINES:
+        slug = spec.replace(":", "_")
+        cfg = ProbeConfig(model=parse_model_spec(spec), data=str(items_path), out=str(runs_root / slug),
+                          progress=progress, overwrite=True)
+        m = run_probe(cfg).metrics
+        out[spec] = {"overall": m.overall.model_dump(), "categories": {k: v.model_dump() for k, v in m.categories.items()},
+                     "predicted_letters": m.predicted_letters}
+    return out
