@@ -71,7 +71,7 @@ def consensus(decisions: Sequence[Decision], required: int = 1) -> Consensus:
     adjudications = latest_per_reviewer(decisions, role="adjudication")
     adj = max(adjudications, key=lambda d: (d.at, d.uid)) if adjudications else None
     if adj is not None and all(adj.at >= d.at for d in reviews):
-        return Consensus("adjudicated", adj.verdict, reviews, adj)
+        return Consensus("adjudicated", adj.verdict, reviews, adj, disagreements(reviews))
     if not reviews:
         return Consensus("undecided")
     reasons = disagreements(reviews)

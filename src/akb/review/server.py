@@ -27,13 +27,27 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from akb.bench.items import LETTERS
 from akb.review.consensus import Consensus
-from akb.review.content import Edit, EditError, apply_edit, edit_in_target_order, letter_in, unified_diff
+from akb.review.content import (
+    Edit,
+    EditError,
+    apply_edit,
+    edit_in_target_order,
+    letter_in,
+    unified_diff,
+)
 from akb.review.decision import check_reviewer, first_error, make_decision
 from akb.review.queue import Progress, QueueFilter, next_disagreement, next_item
 from akb.review.store import ReviewStore, StoredItem
@@ -148,7 +162,7 @@ class ReviewServer:
                 return False
         return True
 
-    def _guard(self, endpoint: Callable[[Request], Any], post: bool = False) -> Callable[[Request], Any]:
+    def _guard(self, endpoint: Callable[[Request, dict[str, Any]], Response], post: bool = False) -> Callable[[Request], Any]:
         async def guarded(request: Request) -> Response:
             if not self._authorised(request, post):
                 return PlainTextResponse(FORBIDDEN, status_code=403)
@@ -160,10 +174,8 @@ class ReviewServer:
                     return JSONResponse({"error": "the request body is not JSON"}, status_code=400)
                 if not isinstance(body, dict):
                     return JSONResponse({"error": "the request body must be a JSON object"}, status_code=400)
-            from starlette.concurrency import run_in_threadpool
-
             try:
-                resp = await run_in_threadpool(endpoint, request, body) if post else await run_in_threadpool(endpoint, request)
+                resp = await run_in_threadpool(endpoint, request, body)
             except _Refused as e:
                 return JSONResponse({"error": e.message}, status_code=e.status)
             if request.query_params.get("token") and request.method == "GET":
@@ -193,7 +205,7 @@ class ReviewServer:
         return r
 
     # ------------------------------------------------------------------ endpoints
-    def page(self, request: Request) -> Response:
+    def page(self, request: Request, _body: dict[str, Any]) -> Response:
         cfg = {"mode": self.config.mode, "csrf": self.csrf, "fixedReviewer": self.config.reviewer is not None,
                "required": self.config.required}
         html = _page_template().replace("__AKB_CONFIG__", json.dumps(cfg).replace("</", "<\\/"))
@@ -201,7 +213,7 @@ class ReviewServer:
                                            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
                                            "style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"})
 
-    def next(self, request: Request) -> Response:
+    def next(self, request: Request, _body: dict[str, Any]) -> Response:
         reviewer = self._reviewer(request)
         after = request.query_params.get("after") or None
         if reviewer is None:
