@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from akb.review.consensus import Consensus, consensus
 from akb.review.decision import Decision
 from akb.review.store import ReviewStore, StoredItem
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,17 @@ def next_item(store: ReviewStore, reviewer: str, flt: QueueFilter = QueueFilter(
               after: str | None = None) -> tuple[StoredItem | None, Progress]:
     """The first undecided item after ``after`` in file order (wrapping), so 'skip' moves on."""
     todo, progress = review_queue(store, reviewer, flt)
-    if not todo:
-        return None, progress
-    if after is not None:
-        cur = store.item(after)
-        if cur is not None:
-            later = [it for it in todo if it.pos > cur.pos]
-            return (later or todo)[0], progress
-    return todo[0], progress
+    return _after(store, todo, after, lambda it: it.pos), progress
+
+
+def _after(store: ReviewStore, queue: Sequence[T], after: str | None, pos: Callable[[T], int]) -> T | None:
+    """The first entry after item ``after`` in file order, wrapping round; None if empty."""
+    if not queue:
+        return None
+    cur = store.item(after) if after is not None else None
+    if cur is None:
+        return queue[0]
+    return next((q for q in queue if pos(q) > cur.pos), queue[0])
 
 
 def item_consensus(store: ReviewStore, required: int = 1) -> dict[str, tuple[StoredItem, Consensus]]:
@@ -91,19 +97,4 @@ def next_disagreement(store: ReviewStore, required: int = 1, flt: QueueFilter = 
     states = [(it, c) for it, c in item_consensus(store, required).values() if flt.admits(it)]
     queue = [(it, c) for it, c in states if c.state == "disagreed"]
     settled = sum(1 for _, c in states if c.state == "adjudicated")
-    progress = Progress(settled, settled + len(queue))
-    if not queue:
-        return None, progress
-    if after is not None:
-        cur = store.item(after)
-        if cur is not None:
-            later = [q for q in queue if q[0].pos > cur.pos]
-            return (later or queue)[0], progress
-    return queue[0], progress
-
-
-def pending_summary(items: Sequence[tuple[StoredItem, Consensus]]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for _, c in items:
-        out[c.state] += 1
-    return dict(out)
+    return _after(store, queue, after, lambda q: q[0].pos), Progress(settled, settled + len(queue))
