@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from akb.cli import bench, build, probe
+from akb.cli import bench, build, predict, probe, quickstart, report
 from akb.cli.common import console, err_console
 from akb.core.errors import AkbError
 
@@ -21,6 +21,9 @@ app = typer.Typer(
 app.add_typer(bench.app, name="bench")
 app.add_typer(build.app, name="build")
 app.command("probe")(probe.probe)
+app.command("report")(report.report)
+app.command("predict")(predict.predict)
+app.command("quickstart")(quickstart.quickstart)
 
 
 @app.command("backends")
