@@ -55,8 +55,7 @@ def heatmap(m: Matrix, path: Path, method: str = "pearson") -> Path:
                 text[i][j] = f"n/a\nn={c.n}"
     size = 1.3 + 1.15 * k
     fig, ax = plt.subplots(figsize=(size + 1.2, size))
-    cmap = plt.get_cmap("RdBu_r").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, vmin=-1, vmax=1)
     labels = [m.labels[s] for s in m.settings]
     ax.set_xticks(range(k), labels, rotation=30, ha="right")
