@@ -121,6 +121,7 @@ def test_your_runs_sit_beside_the_published_rows(tmp_path: Path) -> None:
     # Pairs count the models that share both settings: 17 published + 5 of yours for AKB~MMAU(T).
     assert m.cell("akb2000_text", "mmau_cascade_text").n == 22
     assert m.cell("akb2000_text", "mmar_cascade_text").n == 17  # you have no MMAR(T) runs
+    assert any("captioned by dsp, the published ones by Gemini-caption" in n for n in idx.notices)
     t1, t2, t3 = table1(idx), table2(idx), table3(idx)
     assert [c for g, c in t1.rows if g == "Your runs"][0][0] == "hf:org/model-0 (run)"
     assert sum(g == "Your runs" for g, _ in t1.rows) == 5 and sum(g != "Your runs" for g, _ in t1.rows) == 17

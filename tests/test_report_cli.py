@@ -18,19 +18,12 @@ from akb.analysis.reference import load_reference
 from akb.runs.report import make_report
 from browser import chromium_page
 from run_summaries import flags, write_audio_run, write_probe_run
+from test_cli import one_line_error
 
 
 def akb(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "akb", *args], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **(env or {})})
-
-
-def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
-    assert r.returncode == 2, r
-    assert "Traceback" not in r.stderr
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
 
 
 def assert_png_drawn(path: Path) -> None:

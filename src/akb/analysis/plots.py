@@ -151,7 +151,8 @@ def subcategory_bars(runs: Sequence[RunRecord], path: Path, names: dict[str, str
               for key in keys]
         ax.barh(ys, vals, height=height, color=cmap(i % 10), xerr=[lo, hi], capsize=1.2, label=r.name,
                 error_kw={"lw": 0.6})
-    ax.set_yticks(range(len(keys)), [names.get(key, key) for key in keys], fontsize=7)
+    n_items = {key: max((r.subgroups[key].n or 0) for r in runs if key in r.subgroups) for key in keys}
+    ax.set_yticks(range(len(keys)), [f"{names.get(key, key)} (n={n_items[key]})" for key in keys], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("accuracy (%) with 95% Wilson interval")

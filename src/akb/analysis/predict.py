@@ -103,12 +103,8 @@ def predict(fit: Fit, x0: float, level: float = 0.95) -> Prediction:
     p.pi_low, p.pi_high = p.value - half, p.value + half
     assert fit.x_min is not None and fit.x_max is not None
     p.extrapolated = not fit.x_min <= x0 <= fit.x_max
-    notes = []
     if p.extrapolated:
-        notes.append(f"{x0:.1f} lies outside the fitted range {fit.x_min:.1f}-{fit.x_max:.1f}: an extrapolation")
-    if fit.n < 10:
-        notes.append(f"the line rests on {fit.n} backbones ({fit.n - 2} degrees of freedom)")
-    p.note = "; ".join(notes) or None
+        p.note = f"{x0:.1f} lies outside the fitted range {fit.x_min:.1f}-{fit.x_max:.1f}: an extrapolation"
     return p
 
 
@@ -150,7 +146,8 @@ def prediction_text(pairs: Sequence[tuple[Fit, Prediction]], index: RunsIndex) -
     ns = sorted({f.n for f, _ in pairs if f.ok})
     if ns:
         lines.append("")
-        lines.append(f"The fit rests on {'/'.join(map(str, ns))} backbones with both scores"
+        lines.append(f"The fit rests on {'/'.join(map(str, ns))} backbones with both scores, "
+                     f"{'/'.join(str(n - 2) for n in ns)} degrees of freedom"
                      + (f" ({n_runs} of them from your runs)" if n_runs else " (the study's DeSTA-trained backbones)")
                      + ". With so few, the prediction interval is wide: it covers a new backbone's own scatter around "
                        "the line, not just the line's uncertainty. Use it to rank candidates, not to promise a score.")

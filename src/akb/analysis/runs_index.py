@@ -45,6 +45,7 @@ SUMMARY_FILE = "summary.json"
 SAMPLES_FILE = "samples.jsonl"
 RUNS_GROUP = "Your runs"
 PUBLISHED_AKB_ITEMS = 2000
+PUBLISHED_CAPTIONER = "Gemini-caption"  # the captions behind the study's MMAU(T) and MMAR(T)
 
 
 class Pct(BaseModel):
@@ -321,7 +322,7 @@ def reference_rows(ref: Reference) -> list[ModelRow]:
                 groups = {k[len(prefix):]: Pct(value=x) for k, x in cascade[name].items()
                           if k.startswith(prefix) and not k.endswith("_avg")}
             scores[st.id] = SettingScore(score=Pct(value=v), groups=groups,
-                                         captioner="Gemini-caption" if st.task == TASK_CASCADE else None)
+                                         captioner=PUBLISHED_CAPTIONER if st.task == TASK_CASCADE else None)
         rows.append(ModelRow(name=name, source="paper", kind="system" if name in systems else "backbone",
                              group=e.group, scores=scores))
     return rows
@@ -360,11 +361,12 @@ def build_index(paths: list[str | Path], reference: Reference | None = None) -> 
             row.scores[sid] = SettingScore(score=chosen.overall, groups=chosen.groups, subgroups=chosen.subgroups,
                                            run=chosen.path, captioner=chosen.captioner)
         idx.rows.append(row)
-    _item_set_notices(idx)
+    _comparability_notices(idx)
     return idx
 
 
-def _item_set_notices(idx: RunsIndex) -> None:
+def _comparability_notices(idx: RunsIndex) -> None:
+    """Where your runs and the published ones were not made the same way."""
     probes = idx.runs_for("akb2000_text")
     sizes = sorted({r.overall.n for r in probes if r.overall.n})
     if len(sizes) > 1:
@@ -374,6 +376,12 @@ def _item_set_notices(idx: RunsIndex) -> None:
     if idx.reference is not None and probes and any(s != PUBLISHED_AKB_ITEMS for s in sizes):
         idx.notices.append(f"your AKB-2000 scores rest on {'/'.join(map(str, sizes))} items, the published ones on "
                            f"{PUBLISHED_AKB_ITEMS}: read them side by side as indications, not as a ranking")
+    if idx.reference is not None:
+        for st in PAPER_SETTINGS:
+            caps = sorted({r.captioner or "?" for r in idx.runs_for(st.id) if r.task == TASK_CASCADE})
+            if caps:
+                idx.notices.append(f"your {st.label} runs were captioned by {', '.join(caps)}, the published ones by "
+                                   f"{PUBLISHED_CAPTIONER}: correlations and fits that pool them mix two captioners")
 
 
 def captioner_rows(ref: Reference) -> dict[str, dict[str, float]]:
