@@ -1,10 +1,17 @@
-"""A real headless Chromium for tests that click through pages.
+"""A real headless Chromium for tests that click through or render pages.
 
 The browser is Debian's (``apt-get install chromium``; ``.ci/run`` installs it), driven by
 Playwright's Python package. ``playwright install`` is never run: it would download a
 browser build, and there is no network. Every page gets a fresh profile directory, and
 the flags keep Chromium from reaching out (no background networking, component updates,
-sync or QUIC) so a test only ever talks to loopback servers.
+sync or QUIC) so a test only ever talks to loopback servers or local files.
+
+    from browser import chromium_page
+    with chromium_page() as page:
+        page.goto(url)
+
+Where Chromium or Playwright is missing the tests skip, except in CI (``CI`` set), where
+``.ci/run`` installs them: there a missing browser fails the test.
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 CHROMIUM = os.environ.get("AKB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,12 +45,23 @@ def unavailable() -> str | None:
     return None
 
 
+def require_chromium() -> None:
+    """Skip where no browser is installed, except in CI, where a missing browser fails."""
+    why = unavailable()
+    if why is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    pytest.skip(why)
+
+
 @contextmanager
-def chromium_page(viewport: tuple[int, int] = (1100, 900)) -> Iterator[Any]:
+def chromium_page(profile_parent: Path | None = None, *, viewport: tuple[int, int] = (1100, 900)) -> Iterator[Any]:
     """A Playwright ``Page`` in a fresh headless Chromium profile, closed afterwards."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
-    profile = tempfile.mkdtemp(prefix="akb-chromium-")
+    profile = tempfile.mkdtemp(prefix="akb-chromium-", dir=str(profile_parent) if profile_parent else None)
     try:
         with sync_playwright() as pw:
             ctx = pw.chromium.launch_persistent_context(

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from akb.cli import bench, build, probe, review
+from akb.cli import bench, build, predict, probe, quickstart, report, review
 from akb.cli.common import console, err_console
 from akb.core.errors import AkbError
 
@@ -22,6 +22,9 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(build.app, name="build")
 app.add_typer(review.app, name="review")
 app.command("probe")(probe.probe)
+app.command("report")(report.report)
+app.command("predict")(predict.predict)
+app.command("quickstart")(quickstart.quickstart)
 
 
 @app.command("backends")

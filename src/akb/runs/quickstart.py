@@ -1,0 +1,171 @@
+"""``akb quickstart``: every evaluation that exists, offline on its embedded defaults, then the report.
+
+The quickstart is an ordered list of :class:`Step`. A step names what it runs, the module
+it needs and the run directory it writes (``OUT/runs/NAME``); its function runs the
+evaluation there and returns that directory. A step whose module is not part of this
+install yet (an evaluation still being built) is skipped with one line saying so, so new
+evaluations join by adding one step to :data:`STEPS`.
+
+Every step resumes: the run directories and the response cache make a second
+``akb quickstart`` finish at once, and an interrupted one continue where it stopped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from akb.core.errors import AkbError, ConfigError
+
+
+@dataclass
+class StepContext:
+    run_dir: Path
+    progress: bool
+    console: Console
+    limit: int | None = None  # only the first N items of each evaluation (a quick look; tests)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    requires: str  # module that must be importable for the step to run
+    run: Callable[[StepContext], Path]
+
+
+class _Skip(Exception):
+    """A step that cannot run in this install (its evaluation is not wired in yet)."""
+
+
+def _probe(ctx: StepContext, spec: str, description: str) -> Path:
+    from akb.models.spec import parse_model_spec
+    from akb.runs.probe import ProbeConfig, run_probe
+
+    cfg = ProbeConfig(model=parse_model_spec(spec), out=str(ctx.run_dir), limit=ctx.limit, progress=ctx.progress)
+    res = run_probe(cfg, console=ctx.console)
+    ctx.console.print(f"  {description}: {res.metrics.overall.pct_ci()} % on {res.metrics.overall.n} items")
+    return Path(res.run_dir)
+
+
+def probe_embedding(ctx: StepContext) -> Path:
+    """AKB-2000 with the offline embedding baseline (all-MiniLM-L6-v2 from a PyPI package)."""
+    return _probe(ctx, "embedding", "embedding baseline")
+
+
+def probe_random(ctx: StepContext) -> Path:
+    """AKB-2000 with seeded random answers: the chance line the other runs are compared against."""
+    return _probe(ctx, "random", "random baseline")
+
+
+def _entry(module: str, ctx: StepContext) -> Path:
+    """Steps for evaluations built elsewhere call their module's ``run_quickstart(run_dir, ...)``."""
+    mod = importlib.import_module(module)
+    fn = getattr(mod, "run_quickstart", None)
+    if fn is None:
+        raise _Skip(f"{module} has no run_quickstart(run_dir, progress=, console=, limit=) yet")
+    return Path(fn(ctx.run_dir, progress=ctx.progress, console=ctx.console, limit=ctx.limit))
+
+
+def cascade_synth_dsp(ctx: StepContext) -> Path:
+    """The synthetic audio suite through the dsp captioner and the offline text model (cascade)."""
+    return _entry("akb.runs.cascade", ctx)
+
+
+def grounded_tiny_desta(ctx: StepContext) -> Path:
+    """A tiny DeSTA model trained and evaluated on the synthetic suite (audio-grounded)."""
+    return _entry("akb.runs.grounded", ctx)
+
+
+STEPS: list[Step] = [
+    Step("probe-embedding", "AKB-2000, embedding baseline", "akb.runs.probe", probe_embedding),
+    Step("probe-random", "AKB-2000, random baseline (chance)", "akb.runs.probe", probe_random),
+    Step("cascade-synth-dsp", "synthetic suite, dsp captioner + text model (cascade)", "akb.runs.cascade",
+         cascade_synth_dsp),
+    Step("grounded-tiny-desta", "synthetic suite, tiny DeSTA model (audio-grounded)", "akb.runs.grounded",
+         grounded_tiny_desta),
+]
+
+
+@dataclass
+class StepOutcome:
+    step: str
+    status: str  # ran | skipped | failed
+    run_dir: Path | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class QuickstartResult:
+    out: Path
+    outcomes: list[StepOutcome] = field(default_factory=list)
+    report: Any = None  # akb.analysis.report.ReportResult
+
+    @property
+    def failed(self) -> list[StepOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def select_steps(names: Sequence[str] | None, steps: Sequence[Step] | None = None) -> list[Step]:
+    steps = list(STEPS if steps is None else steps)
+    if not names:
+        return steps
+    known = {s.name for s in steps}
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ConfigError(f"unknown step {', '.join(bad)}; steps: {', '.join(s.name for s in steps)}")
+    return [s for s in steps if s.name in names]
+
+
+def run_quickstart(out: str | Path = "runs/quickstart", *, steps: Sequence[Step] | None = None,
+                   progress: bool = True, console: Console | None = None, limit: int | None = None,
+                   reference: str = "paper", n_boot: int = 2000) -> QuickstartResult:
+    from akb.runs.report import make_report
+
+    console = console or Console(stderr=True)
+    out = Path(out)
+    steps = list(STEPS if steps is None else steps)
+    res = QuickstartResult(out=out)
+    total = len(steps) + 1
+    for i, step in enumerate(steps, start=1):
+        head = f"[bold][{i}/{total}] {step.name}[/bold]: {step.title}"
+        run_dir = out / "runs" / step.name
+        if not _available(step.requires):
+            msg = f"{step.requires} is not part of this install yet"
+            console.print(f"{head} [yellow]skipped[/yellow]: {msg}")
+            res.outcomes.append(StepOutcome(step.name, "skipped", message=msg))
+            continue
+        console.print(f"{head} -> {run_dir}")
+        t0 = time.perf_counter()
+        try:
+            got = step.run(StepContext(run_dir=run_dir, progress=progress, console=console, limit=limit))
+        except (_Skip, ImportError) as e:
+            console.print(f"  [yellow]skipped[/yellow]: {e}")
+            res.outcomes.append(StepOutcome(step.name, "skipped", message=str(e)))
+            continue
+        except AkbError as e:
+            console.print(f"  [red]failed[/red]: {e}")
+            res.outcomes.append(StepOutcome(step.name, "failed", message=str(e), seconds=time.perf_counter() - t0))
+            continue
+        res.outcomes.append(StepOutcome(step.name, "ran", run_dir=got, seconds=time.perf_counter() - t0))
+    ran = [o.run_dir for o in res.outcomes if o.status == "ran" and o.run_dir is not None]
+    report_dir = out / "report"
+    console.print(f"[bold][{total}/{total}] report[/bold]: {len(ran)} run(s) beside the published numbers -> {report_dir}")
+    res.report = make_report(ran, reference, report_dir, n_boot=n_boot,
+                             progress=(lambda m: console.print(f"  {m}")) if progress else None)
+    return res
