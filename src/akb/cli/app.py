@@ -8,6 +8,9 @@ import sys
 import typer
 
 from akb.cli import bench, build, probe
+from akb.cli import cascade as cascade_cli
+from akb.cli import score as score_cli
+from akb.cli import synth as synth_cli
 from akb.cli.common import console, err_console
 from akb.core.errors import AkbError
 
@@ -21,6 +24,10 @@ app = typer.Typer(
 app.add_typer(bench.app, name="bench")
 app.add_typer(build.app, name="build")
 app.command("probe")(probe.probe)
+app.command("cascade")(cascade_cli.cascade)
+app.command("caption")(cascade_cli.caption)
+app.command("score")(score_cli.score)
+app.add_typer(synth_cli.app, name="synth")
 
 
 @app.command("backends")

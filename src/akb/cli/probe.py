@@ -6,28 +6,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from akb.cli.common import console, err_console
+from akb.cli.common import console, err_console, read_run_config
+from akb.cli.common import parse_options as _parse_options
+from akb.cli.common import split_csv as _split
 from akb.core.errors import ConfigError
 
 DEFAULT_MODEL = "embedding"
-
-
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for p in pairs:
-        key, sep, value = p.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--option expects KEY=VALUE, got {p!r}")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [v.strip() for x in values for v in x.split(",") if v.strip()]
 
 
 def probe(
@@ -64,16 +49,7 @@ def probe(
     from akb.models.spec import parse_model_spec
     from akb.runs.probe import ProbeConfig, run_probe
 
-    raw: dict[str, Any] = {}
-    if config:
-        try:
-            raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{config}: file not found") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{config}: not valid YAML ({e})") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{config}: expected a mapping of run settings")
+    raw: dict[str, Any] = read_run_config(config)
     opts = _parse_options(option or [])
     flag_opts = {"base_url": base_url, "api_key_env": api_key_env, "dtype": dtype, "device": device,
                  "batch_size": batch_size, "concurrency": concurrency}

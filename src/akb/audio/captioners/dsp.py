@@ -63,13 +63,13 @@ def describe(f: AudioFeatures, max_events: int = 8) -> str:
 
     # level
     if f.lufs is not None:
-        s.append(f"Loudness is {word_for(f.lufs, LOUDNESS_WORDS)} at {f.lufs:.0f} LUFS, peak {f.peak_dbfs:.1f} dBFS.")
+        s.append(f"The level is {word_for(f.lufs, LOUDNESS_WORDS)}: {f.lufs:.0f} LUFS, peak {f.peak_dbfs:.1f} dBFS.")
     else:
-        s.append(f"Level is {f.rms_dbfs:.0f} dBFS RMS (too short for a LUFS reading), peak {f.peak_dbfs:.1f} dBFS.")
+        s.append(f"The level is {f.rms_dbfs:.0f} dBFS RMS (too short for a LUFS reading), peak {f.peak_dbfs:.1f} dBFS.")
     if f.clipped:
         s.append(f"It is clipped: {100 * f.clipped_fraction:.1f}% of samples sit flat at the peak, which sounds distorted.")
     else:
-        s.append("No clipping.")
+        s.append("The waveform is clean: no sample sits flat at the peak.")
     if f.snr_db is not None and f.kind != "noise":
         if f.snr_db >= 40:
             s.append("The background is clean: estimated SNR above 40 dB.")
@@ -101,7 +101,8 @@ def describe(f: AudioFeatures, max_events: int = 8) -> str:
         typical = "typical of an adult male voice" if f.f0_median < 160 else "typical of an adult female or a child's voice"
         s.append(f"The voice is {voice}: median F0 {f.f0_median:.0f} Hz (10-90% range {f.f0_p10:.0f}-{f.f0_p90:.0f} Hz), {typical}.")
         if f.syllable_rate is not None:
-            s.append(f"Speaking rate is {word_for(f.syllable_rate, RATE_WORDS)}: about {f.syllable_rate:.1f} syllables per second.")
+            how = {"slow": "slowly", "normal": "at a normal pace", "fast": "quickly"}[word_for(f.syllable_rate, RATE_WORDS)]
+            s.append(f"The speaker talks {how}: about {f.syllable_rate:.1f} syllables per second.")
     if f.key and f.key_confidence >= 0.6:
         s.append(f"The notes fit the key of {f.key} (profile correlation {f.key_confidence:.2f}).")
 
