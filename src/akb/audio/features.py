@@ -178,7 +178,7 @@ def integrated_lufs(x: np.ndarray, sr: int) -> float | None:
     except ImportError:  # pragma: no cover - a core dependency
         from akb.core.errors import MissingDependencyError
 
-        raise MissingDependencyError("pyloudnorm", "audio", "loudness measurement") from None
+        raise MissingDependencyError("pyloudnorm", "all", "loudness measurement") from None
     import warnings
 
     with warnings.catch_warnings():

@@ -19,7 +19,6 @@ class CaptionOutcome:
     caption: str | None = None
     error: str | None = None
     retryable: bool = False
-    cached: bool = False
 
     @property
     def ok(self) -> bool:

@@ -128,7 +128,8 @@ def describe(f: AudioFeatures, max_events: int = 8) -> str:
         elif f.decay_s >= 0.5:
             s.append(f"Sound lingers briefly after it stops (about {f.decay_s:.1f} s to fall 60 dB): some reverberation.")
         else:
-            s.append(f"Sound stops quickly (about {f.decay_s:.1f} s to fall 60 dB): dry, with little reverberation.")
+            took = f"about {f.decay_s:.1f} s" if f.decay_s >= 0.1 else "under 0.1 s"
+            s.append(f"Sound stops quickly ({took} to fall 60 dB): dry, with little reverberation.")
     return " ".join(s)
 
 
