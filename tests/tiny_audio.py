@@ -30,6 +30,23 @@ def bpe_vocab(corpus: list[str], specials: list[str], vocab_size: int = 300) -> 
     return vocab, merges  # type: ignore[return-value]
 
 
+def overfit(model: object, batch: dict, steps: int, lr: float = 1e-2) -> None:
+    """Train on one batch until the loss is tiny: the model then really maps those clips to
+    those texts, which only works if features reach it correctly."""
+    import torch
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)  # type: ignore[attr-defined]
+    model.train()  # type: ignore[attr-defined]
+    for _ in range(steps):
+        loss = model(**batch).loss  # type: ignore[operator]
+        if loss.item() < 0.02:
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()  # type: ignore[attr-defined]
+
+
 def build_tiny_whisper(path: Path, *, train_on: list[tuple[object, str]] | None = None, steps: int = 120, seed: int = 0) -> Path:
     """A 2-layer Whisper with a real WhisperProcessor. ``train_on`` = [(16 kHz samples, text)]:
     overfit those clips so the model really transcribes them (language <|en|>)."""
@@ -75,16 +92,7 @@ def build_tiny_whisper(path: Path, *, train_on: list[tuple[object, str]] | None 
         labels = torch.full((len(seqs), n), -100, dtype=torch.long)
         for i, s in enumerate(seqs):
             labels[i, : len(s)] = torch.tensor(s)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
-        model.train()
-        for _ in range(steps):
-            loss = model(input_features=feats, labels=labels).loss
-            if loss.item() < 0.02:
-                break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        model.eval()
+        overfit(model, {"input_features": feats, "labels": labels}, steps)
     model.save_pretrained(path)
     processor.save_pretrained(path)
     (path / "akb_tiny.json").write_text(json.dumps({"kind": "whisper", "trained_on": [t for _, t in train_on or []]}))
@@ -147,16 +155,7 @@ def build_tiny_qwen2_audio(path: Path, *, prompt: str, train_on: list[tuple[obje
         for i, n in enumerate(prompt_len):
             pad = int((inputs["attention_mask"][i] == 0).sum()) if tok.padding_side == "left" else 0
             labels[i, : pad + n] = -100
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
-        model.train()
-        for _ in range(steps):
-            loss = model(**inputs, labels=labels).loss
-            if loss.item() < 0.02:
-                break
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        model.eval()
+        overfit(model, {**inputs, "labels": labels}, steps)
     model.save_pretrained(path)
     proc.save_pretrained(path)
     return path

@@ -171,6 +171,21 @@ def optional_str(rec: dict[str, Any], key: str) -> str | None:
     return None if v is None or (isinstance(v, str) and not v.strip()) else str(v)
 
 
+def standard_fields(rec: dict[str, Any], *, audio_key: str, group_key: str) -> dict[str, Any]:
+    """AudioItem fields from an MMAU-style entry; a missing required field raises KeyError."""
+    return {
+        "id": str(rec["id"]),
+        "question": str(rec["question"]),
+        "choices": choices_of(rec),
+        "answer": optional_str(rec, "answer"),
+        "audio": str(rec[audio_key]),
+        "group": optional_str(rec, group_key),
+        "category": optional_str(rec, "category"),
+        "subcategory": optional_str(rec, "sub-category"),
+        "difficulty": optional_str(rec, "difficulty"),
+    }
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
     name, _, arg = spec.strip().partition(":")
     return name.strip().lower(), (arg.strip() or None)

@@ -12,28 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from akb.bench.audio_benchmarks import (
-    AudioBenchmark,
-    choices_of,
-    convert_records,
-    file_sha256,
-    optional_str,
-)
+from akb.bench.audio_benchmarks import AudioBenchmark, convert_records, file_sha256, standard_fields
 from akb.core.errors import ConfigError
 
 
 def convert(rec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(rec["id"]),
-        "question": str(rec["question"]),
-        "choices": choices_of(rec),
-        "answer": optional_str(rec, "answer"),
-        "audio": str(rec["audio_path"]),
-        "group": optional_str(rec, "modality"),
-        "category": optional_str(rec, "category"),
-        "subcategory": optional_str(rec, "sub-category"),
-        "difficulty": optional_str(rec, "difficulty"),
-    }
+    return standard_fields(rec, audio_key="audio_path", group_key="modality")
 
 
 def load(arg: str | None, audio_root: Path | None = None) -> AudioBenchmark:

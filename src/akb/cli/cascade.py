@@ -7,8 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from akb.cli.common import console, err_console, parse_options, read_run_config, split_csv
-from akb.core.errors import ConfigError
+from akb.cli.common import (
+    build_run_config,
+    console,
+    err_console,
+    parse_options,
+    read_run_config,
+    split_csv,
+)
 
 
 def cascade(
@@ -45,8 +51,6 @@ def cascade(
     With no arguments: the synthetic suite, the dsp captioner and the offline embedding
     baseline. Re-running the same command on the same --out resumes.
     """
-    from pydantic import ValidationError
-
     from akb.models.spec import ModelConfig, parse_model_spec
     from akb.runs.audio_summary import summary_markdown
     from akb.runs.cascade import CascadeConfig, run_cascade
@@ -69,20 +73,8 @@ def cascade(
                  "mode": mode, "groups": split_csv(groups), "limit": limit, "max_tokens": max_tokens,
                  "temperature": temperature, "seed": seed, "synth_per_task": per_task, "out": str(out) if out else None,
                  "cache": str(cache) if cache else None, "caption_cache": str(caption_cache) if caption_cache else None}
-    raw.update({k: v for k, v in overrides.items() if v is not None})
-    if cot is not None:
-        raw.setdefault("prompt", {})["cot"] = cot
-    if no_cache:
-        raw["use_cache"] = False
-    if no_progress:
-        raw["progress"] = False
-    if overwrite:
-        raw["overwrite"] = True
-    try:
-        cfg = CascadeConfig.model_validate(raw)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{config or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    cfg = build_run_config(CascadeConfig, raw, overrides, source=config, cot=cot, no_cache=no_cache,
+                           no_progress=no_progress, overwrite=overwrite)
     try:
         result = run_cascade(cfg, console=err_console)
     except KeyboardInterrupt:

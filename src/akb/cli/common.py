@@ -45,3 +45,24 @@ def read_run_config(path: Path | None) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of run settings")
     return raw
+
+
+def build_run_config(cls: Any, raw: dict[str, Any], overrides: dict[str, Any], *, source: Path | None,
+                     cot: bool | None, no_cache: bool, no_progress: bool, overwrite: bool) -> Any:
+    """Flags over a YAML run config, validated into ``cls`` with a one-line error."""
+    from pydantic import ValidationError
+
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    if cot is not None:
+        raw.setdefault("prompt", {})["cot"] = cot
+    if no_cache:
+        raw["use_cache"] = False
+    if no_progress:
+        raw["progress"] = False
+    if overwrite:
+        raw["overwrite"] = True
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{source or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None

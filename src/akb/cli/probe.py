@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from akb.cli.common import console, err_console, read_run_config
+from akb.cli.common import build_run_config, console, err_console, read_run_config
 from akb.cli.common import parse_options as _parse_options
 from akb.cli.common import split_csv as _split
-from akb.core.errors import ConfigError
 
 DEFAULT_MODEL = "embedding"
 
@@ -66,22 +65,8 @@ def probe(
     overrides = {"mode": mode, "data": str(data) if data else None, "categories": _split(categories), "limit": limit,
                  "circular": circular, "max_tokens": max_tokens, "temperature": temperature, "seed": seed,
                  "out": str(out) if out else None, "cache": str(cache) if cache else None}
-    raw.update({k: v for k, v in overrides.items() if v is not None})
-    if cot is not None:
-        raw.setdefault("prompt", {})["cot"] = cot
-    if no_cache:
-        raw["use_cache"] = False
-    if no_progress:
-        raw["progress"] = False
-    if overwrite:
-        raw["overwrite"] = True
-    from pydantic import ValidationError
-
-    try:
-        cfg = ProbeConfig.model_validate(raw)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{config or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    cfg = build_run_config(ProbeConfig, raw, overrides, source=config, cot=cot, no_cache=no_cache,
+                           no_progress=no_progress, overwrite=overwrite)
     try:
         result = run_probe(cfg, console=err_console)
     except KeyboardInterrupt:

@@ -14,23 +14,13 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict
 
-from akb.audio.captioners._hf import (
-    HFCaptionerOptions,
-    import_torch_transformers,
-    load_error,
-    model_revision,
-    pick_device,
-    pick_dtype,
-)
+from akb.audio.captioners._hf import HFCaptioner, HFCaptionerOptions, import_torch_transformers
 from akb.audio.captioners.base import (
-    BaseCaptioner,
     CaptionFailure,
     CaptionResult,
     Clip,
-    options_for,
 )
 from akb.audio.io import AudioError
-from akb.core.errors import ConfigError
 
 DEFAULT_PROMPT = (
     "Describe this audio in detail: the sound sources and events, any speech (what is said, the "
@@ -49,55 +39,35 @@ class HFAudioLMOptions(HFCaptionerOptions):
     audio_kwarg: str = "audio"  # the processor's keyword for waveforms (older processors: "audios")
 
 
-class HFAudioLMCaptioner(BaseCaptioner):
+class HFAudioLMCaptioner(HFCaptioner):
     name: ClassVar[str] = "hf-audio-lm"
     label: ClassVar[str] = "Audio description"
-
-    def __init__(self, model: str, options: HFAudioLMOptions | None = None) -> None:
-        if not model:
-            raise ConfigError("the hf-audio-lm captioner needs a model: hf-audio-lm:Qwen/Qwen2-Audio-7B-Instruct")
-        self.model_name = model
-        self.opts = options or HFAudioLMOptions()
-        self.batch_size = self.opts.batch_size
-        self._model: Any = None
-        self._processor: Any = None
-        self._revision = model_revision(model, self.opts.revision)
-
-    @classmethod
-    def from_spec(cls, arg: str, options: dict[str, Any] | None = None) -> HFAudioLMCaptioner:
-        return cls(arg, options_for(HFAudioLMOptions, "hf-audio-lm", options or {}))
+    options_cls: ClassVar[type[HFCaptionerOptions]] = HFAudioLMOptions
+    example: ClassVar[str] = "Qwen/Qwen2-Audio-7B-Instruct"
 
     def identity(self) -> dict[str, Any]:
         o = self.opts
         return {"captioner": "hf-audio-lm", "model": self.model_name, "revision": self._revision, "prompt": o.prompt,
                 "system": o.system, "max_new_tokens": o.max_new_tokens, "dtype": o.dtype, "model_class": o.model_class}
 
-    def _load(self) -> tuple[Any, Any]:
-        if self._model is None:
-            torch, tr = import_torch_transformers()
-            device = pick_device(self.opts.device)
-            kw = {"revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code}
-            dtype = pick_dtype(self.opts.dtype, device)
+    def load_model(self, tr: Any, dtype: Any, kw: dict[str, Any]) -> Any:
+        names = (self.opts.model_class,) if self.opts.model_class else AUTO_CLASSES
+        last: Exception | None = None
+        for n in names:
+            cls = getattr(tr, n, None)
+            if cls is None:
+                last = ValueError(f"transformers has no class {n}")
+                continue
             try:
-                self._processor = tr.AutoProcessor.from_pretrained(self.model_name, **kw)
-                names = (self.opts.model_class,) if self.opts.model_class else AUTO_CLASSES
-                model, last = None, None
-                for n in names:
-                    cls = getattr(tr, n, None)
-                    if cls is None:
-                        last = ValueError(f"transformers has no class {n}")
-                        continue
-                    try:
-                        model = cls.from_pretrained(self.model_name, dtype=dtype, **kw)
-                        break
-                    except ValueError as e:  # not in this auto mapping: try the next one
-                        last = e
-                if model is None:
-                    raise last or ValueError("no model class fits")
-            except (OSError, ValueError) as e:
-                raise load_error(self.model_name, e) from None
-            self._model = model.to(device).eval()
-        return self._model, self._processor
+                model = cls.from_pretrained(self.model_name, dtype=dtype, **kw)
+            except ValueError as e:  # not in this auto mapping: try the next one
+                last = e
+                continue
+            tok = getattr(self._processor, "tokenizer", None)
+            if tok is not None:
+                tok.padding_side = "left"  # batched generation with a decoder-only LM
+            return model
+        raise last or ValueError("no model class fits")
 
     def prompt_text(self, proc: Any) -> str:
         msgs: list[dict[str, Any]] = []
@@ -134,7 +104,3 @@ class HFAudioLMCaptioner(BaseCaptioner):
             for (i, _), t in zip(chunk, proc.batch_decode(new, skip_special_tokens=True), strict=True):
                 results[i] = t.strip() or CaptionFailure("the model returned an empty caption")
         return [r if r is not None else CaptionFailure("not captioned") for r in results]
-
-    def close(self) -> None:
-        self._model = None
-        self._processor = None

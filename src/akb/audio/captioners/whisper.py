@@ -15,23 +15,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import ConfigDict
 
-from akb.audio.captioners._hf import (
-    HFCaptionerOptions,
-    import_torch_transformers,
-    load_error,
-    model_revision,
-    pick_device,
-    pick_dtype,
-)
+from akb.audio.captioners._hf import HFCaptioner, HFCaptionerOptions, import_torch_transformers
 from akb.audio.captioners.base import (
-    BaseCaptioner,
     CaptionFailure,
     CaptionResult,
     Clip,
-    options_for,
 )
 from akb.audio.io import AudioError
-from akb.core.errors import ConfigError
 
 
 class WhisperOptions(HFCaptionerOptions):
@@ -42,42 +32,19 @@ class WhisperOptions(HFCaptionerOptions):
     max_new_tokens: int = 440
 
 
-class WhisperCaptioner(BaseCaptioner):
+class WhisperCaptioner(HFCaptioner):
     name: ClassVar[str] = "whisper"
     label: ClassVar[str] = "Speech transcript"
-
-    def __init__(self, model: str, options: WhisperOptions | None = None) -> None:
-        if not model:
-            raise ConfigError("the whisper captioner needs a checkpoint: whisper:openai/whisper-large-v3")
-        self.model_name = model
-        self.opts = options or WhisperOptions()
-        self.batch_size = self.opts.batch_size
-        self._model: Any = None
-        self._processor: Any = None
-        self._revision = model_revision(model, self.opts.revision)
-
-    @classmethod
-    def from_spec(cls, arg: str, options: dict[str, Any] | None = None) -> WhisperCaptioner:
-        return cls(arg, options_for(WhisperOptions, "whisper", options or {}))
+    options_cls: ClassVar[type[HFCaptionerOptions]] = WhisperOptions
+    example: ClassVar[str] = "openai/whisper-large-v3"
 
     def identity(self) -> dict[str, Any]:
         o = self.opts
         return {"captioner": "whisper", "model": self.model_name, "revision": self._revision, "language": o.language,
                 "task": o.task, "num_beams": o.num_beams, "max_new_tokens": o.max_new_tokens, "dtype": o.dtype}
 
-    def _load(self) -> tuple[Any, Any]:
-        if self._model is None:
-            torch, tr = import_torch_transformers()
-            device = pick_device(self.opts.device)
-            kw = {"revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code}
-            try:
-                self._processor = tr.AutoProcessor.from_pretrained(self.model_name, **kw)
-                model = tr.AutoModelForSpeechSeq2Seq.from_pretrained(
-                    self.model_name, dtype=pick_dtype(self.opts.dtype, device), **kw)
-            except (OSError, ValueError) as e:
-                raise load_error(self.model_name, e) from None
-            self._model = model.to(device).eval()
-        return self._model, self._processor
+    def load_model(self, tr: Any, dtype: Any, kw: dict[str, Any]) -> Any:
+        return tr.AutoModelForSpeechSeq2Seq.from_pretrained(self.model_name, dtype=dtype, **kw)
 
     def _windows(self, x: np.ndarray, n: int) -> list[np.ndarray]:
         return [x[i : i + n] for i in range(0, max(1, len(x)), n)] if len(x) > n else [x]
@@ -127,7 +94,3 @@ class WhisperCaptioner(BaseCaptioner):
             tag = f" (language: {lang})" if lang else ""
             results[i] = f"\"{text}\"{tag}" if text else f"No speech recognised{tag}."
         return [r if r is not None else CaptionFailure("not captioned") for r in results]
-
-    def close(self) -> None:
-        self._model = None
-        self._processor = None
