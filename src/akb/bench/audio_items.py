@@ -2,7 +2,9 @@
 
 Like an AKB item, plus the clip and the benchmark's own fields. Unlike AKB items they hold
 2 to 8 choices (letters follow the number of choices) and the key is the choice TEXT, as
-MMAU and MMAR store it, because their official scorer compares words, not letters.
+MMAU and MMAR store it, because their official scorer compares words, not letters. The key
+is None only for a split whose answers are withheld (MMAU test): such items can be run and
+exported for submission, but not scored.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class AudioItem(BaseModel):
     benchmark: str = Field(min_length=1, description="mmau, mmar, synth, ...")
     question: str = Field(min_length=1)
     choices: list[str]
-    answer: str = Field(min_length=1, description="the correct choice text")
+    answer: str | None = Field(None, min_length=1, description="the correct choice text; None for an unlabelled split (MMAU test)")
     audio: str = Field(min_length=1, description="clip path relative to the benchmark's audio root")
     group: str | None = Field(None, description="MMAU task (sound|music|speech) or MMAR modality")
     category: str | None = None
@@ -44,7 +46,7 @@ class AudioItem(BaseModel):
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> AudioItem:
-        if normalise_text(self.answer) not in {normalise_text(c) for c in self.choices}:
+        if self.answer is not None and normalise_text(self.answer) not in {normalise_text(c) for c in self.choices}:
             raise ValueError(f"answer {self.answer!r} is not one of the choices")
         return self
 
@@ -53,7 +55,13 @@ class AudioItem(BaseModel):
         return list(string.ascii_uppercase[: len(self.choices)])
 
     @property
+    def labelled(self) -> bool:
+        return self.answer is not None
+
+    @property
     def answer_index(self) -> int:
+        if self.answer is None:
+            raise ValueError(f"item {self.id} has no answer (unlabelled split)")
         key = normalise_text(self.answer)
         return next(i for i, c in enumerate(self.choices) if normalise_text(c) == key)
 

@@ -8,6 +8,9 @@ import sys
 import typer
 
 from akb.cli import bench, build, predict, probe, quickstart, report, review
+from akb.cli import cascade as cascade_cli
+from akb.cli import score as score_cli
+from akb.cli import synth as synth_cli
 from akb.cli.common import console, err_console
 from akb.core.errors import AkbError
 
@@ -25,6 +28,10 @@ app.command("probe")(probe.probe)
 app.command("report")(report.report)
 app.command("predict")(predict.predict)
 app.command("quickstart")(quickstart.quickstart)
+app.command("cascade")(cascade_cli.cascade)
+app.command("caption")(cascade_cli.caption)
+app.command("score")(score_cli.score)
+app.add_typer(synth_cli.app, name="synth")
 
 
 @app.command("backends")

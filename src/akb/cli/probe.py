@@ -6,28 +6,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from akb.cli.common import console, err_console
-from akb.core.errors import ConfigError
+from akb.cli.common import build_run_config, console, err_console, read_run_config
+from akb.cli.common import parse_options as _parse_options
+from akb.cli.common import split_csv as _split
 
 DEFAULT_MODEL = "embedding"
-
-
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for p in pairs:
-        key, sep, value = p.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--option expects KEY=VALUE, got {p!r}")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [v.strip() for x in values for v in x.split(",") if v.strip()]
 
 
 def probe(
@@ -64,16 +48,7 @@ def probe(
     from akb.models.spec import parse_model_spec
     from akb.runs.probe import ProbeConfig, run_probe
 
-    raw: dict[str, Any] = {}
-    if config:
-        try:
-            raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{config}: file not found") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{config}: not valid YAML ({e})") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{config}: expected a mapping of run settings")
+    raw: dict[str, Any] = read_run_config(config)
     opts = _parse_options(option or [])
     flag_opts = {"base_url": base_url, "api_key_env": api_key_env, "dtype": dtype, "device": device,
                  "batch_size": batch_size, "concurrency": concurrency}
@@ -90,22 +65,8 @@ def probe(
     overrides = {"mode": mode, "data": str(data) if data else None, "categories": _split(categories), "limit": limit,
                  "circular": circular, "max_tokens": max_tokens, "temperature": temperature, "seed": seed,
                  "out": str(out) if out else None, "cache": str(cache) if cache else None}
-    raw.update({k: v for k, v in overrides.items() if v is not None})
-    if cot is not None:
-        raw.setdefault("prompt", {})["cot"] = cot
-    if no_cache:
-        raw["use_cache"] = False
-    if no_progress:
-        raw["progress"] = False
-    if overwrite:
-        raw["overwrite"] = True
-    from pydantic import ValidationError
-
-    try:
-        cfg = ProbeConfig.model_validate(raw)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{config or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    cfg = build_run_config(ProbeConfig, raw, overrides, source=config, cot=cot, no_cache=no_cache,
+                           no_progress=no_progress, overwrite=overwrite)
     try:
         result = run_probe(cfg, console=err_console)
     except KeyboardInterrupt:

@@ -22,12 +22,16 @@ class Message(BaseModel):
 
 
 class MCQ(BaseModel):
-    """The structured question behind a prompt, for baselines that read options directly."""
+    """The structured question behind a prompt, for baselines that read options directly.
+
+    ``context`` is text the question is about (a cascade's audio caption); None for
+    knowledge questions, and then absent from the cache key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     question: str
     choices: list[str]
     letters: list[str]
+    context: str | None = None
 
 
 class ChatRequest(BaseModel):

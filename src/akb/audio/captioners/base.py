@@ -1,0 +1,215 @@
+"""What every captioner speaks, the registry that names them, and the caption cache.
+
+A captioner turns clips into text. It has an ``identity`` (everything that changes its
+output: model, revision or weights fingerprint, prompt, decoding; never a secret) and a
+batch method ``caption(clips)`` returning, per clip, the caption or a
+:class:`CaptionFailure`. Captions are cached in SQLite keyed on the captioner identity and
+the sha256 of the clip's bytes, so re-running a cascade with another LLM, or resuming one,
+never captions a clip twice, and a changed file or checkpoint is never served a stale one.
+
+Specs: ``dsp``, ``whisper:openai/whisper-large-v3``, ``hf-audio-lm:Qwen/Qwen2-Audio-7B-Instruct``,
+``api:gemini:gemini-2.5-flash``, ``file:captions.jsonl``, and ``A+B`` to join several (each
+part cached on its own). Adding a captioner is one file with a class that has
+``from_spec``, ``identity`` and ``caption``, plus one line in :data:`BUILTIN` (or an
+``akb.captioners`` entry point).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from akb.audio.io import DEFAULT_SR, AudioError, load_audio
+from akb.core.cache import ResponseCache, cache_key
+from akb.core.errors import ConfigError
+from akb.core.paths import cache_dir
+
+BUILTIN: dict[str, str] = {
+    "dsp": "akb.audio.captioners.dsp:DSPCaptioner",
+    "whisper": "akb.audio.captioners.whisper:WhisperCaptioner",
+    "hf-audio-lm": "akb.audio.captioners.hf_audio_lm:HFAudioLMCaptioner",
+    "api": "akb.audio.captioners.api:APICaptioner",
+    "file": "akb.audio.captioners.file:FileCaptioner",
+}
+
+
+@dataclass
+class Clip:
+    """One clip to caption: its id as the benchmark names it, the resolved file (None when
+    the path could not be resolved; ``error`` says why) and the items that use it."""
+
+    key: str
+    path: Path | None
+    item_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+    _sha: str | None = None
+    _audio: dict[tuple[int | None, bool], tuple[np.ndarray, int]] = field(default_factory=dict, repr=False)
+
+    def sha256(self) -> str:
+        """sha256 of the file's bytes: the caption cache key (with the captioner identity)."""
+        if self._sha is None:
+            if self.path is None:
+                raise AudioError(self.error or "no audio file", file=self.key)
+            h = hashlib.sha256()
+            try:
+                with open(self.path, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        h.update(block)
+            except FileNotFoundError:
+                raise AudioError("audio file not found", file=self.path) from None
+            except IsADirectoryError:
+                raise AudioError("is a directory, expected an audio file", file=self.path) from None
+            self._sha = h.hexdigest()
+        return self._sha
+
+    def load(self, sr: int | None = DEFAULT_SR, mono: bool = True) -> tuple[np.ndarray, int]:
+        """The samples (float32), loaded once per (rate, mono) and kept for other captioners."""
+        if self.path is None:
+            raise AudioError(self.error or "no audio file", file=self.key)
+        k = (sr, mono)
+        if k not in self._audio:
+            self._audio[k] = load_audio(self.path, sr=sr, mono=mono)
+        return self._audio[k]
+
+    def release(self) -> None:
+        self._audio.clear()
+
+
+@dataclass(frozen=True)
+class CaptionFailure:
+    message: str
+    retryable: bool = False
+
+
+CaptionResult = str | CaptionFailure
+
+
+@runtime_checkable
+class Captioner(Protocol):
+    name: ClassVar[str]
+    label: ClassVar[str]  # heading of its part in a joined caption
+    needs_audio: ClassVar[bool]
+    cacheable: ClassVar[bool]
+    batch_size: int
+
+    def identity(self) -> dict[str, Any]: ...
+
+    def caption(self, clips: Sequence[Clip]) -> list[CaptionResult]: ...
+
+    def close(self) -> None: ...
+
+
+class BaseCaptioner:
+    """Defaults: audio needed, results cached, one clip per call."""
+
+    name: ClassVar[str] = "base"
+    label: ClassVar[str] = "Description"
+    needs_audio: ClassVar[bool] = True
+    cacheable: ClassVar[bool] = True
+    batch_size: int = 1
+
+    def close(self) -> None:
+        return None
+
+
+def options_for(cls: type[BaseModel], name: str, options: dict[str, Any]) -> Any:
+    """Validate captioner options, naming the bad one in one line."""
+    try:
+        return cls.model_validate(options)
+    except ValidationError as e:
+        err = e.errors()[0]
+        fld = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"captioner '{name}' has no option '{fld}'; its options are: {', '.join(cls.model_fields)}") from None
+        raise ConfigError(f"captioner '{name}', option '{fld}': {err['msg']}") from None
+
+
+def per_clip(clips: Sequence[Clip], fn: Callable[[Clip], str]) -> list[CaptionResult]:
+    """Apply ``fn`` clip by clip; an unusable clip (AudioError) fails alone."""
+    out: list[CaptionResult] = []
+    for c in clips:
+        try:
+            out.append(fn(c))
+        except AudioError as e:
+            out.append(CaptionFailure(str(e)))
+    return out
+
+
+# --------------------------------------------------------------------------- registry
+def available_captioners() -> dict[str, str]:
+    out = dict(BUILTIN)
+    for ep in entry_points(group="akb.captioners"):
+        out.setdefault(ep.name, ep.value)
+    return out
+
+
+def _split_parts(spec: str) -> list[str]:
+    return [p.strip() for p in spec.split("+") if p.strip()]
+
+
+def create_captioner(spec: str, options: dict[str, Any] | None = None) -> Any:
+    """Build a captioner from a spec. ``options`` apply to a single captioner; for a joined
+    one, ``{"whisper": {...}, "dsp": {...}}`` or dotted ``"whisper.batch_size"`` keys."""
+    spec = (spec or "").strip()
+    if not spec:
+        raise ConfigError("empty captioner spec; expected e.g. dsp, whisper:openai/whisper-large-v3, dsp+whisper:NAME")
+    options = dict(options or {})
+    parts = _split_parts(spec)
+    if len(parts) > 1:
+        from akb.audio.captioners.compose import ComposedCaptioner
+
+        per: dict[str, dict[str, Any]] = {}
+        for k, v in options.items():
+            head, dot, rest = k.partition(".")
+            if dot:
+                per.setdefault(head, {})[rest] = v
+            elif isinstance(v, dict):
+                per.setdefault(k, {}).update(v)
+            else:
+                raise ConfigError(f"option '{k}' is ambiguous for a joined captioner; write NAME.{k}, e.g. whisper.{k}")
+        names = [p.partition(":")[0].lower() for p in parts]
+        unknown = set(per) - set(names)
+        if unknown:
+            raise ConfigError(f"options for {', '.join(sorted(unknown))}, which is not part of {spec!r}")
+        return ComposedCaptioner([create_captioner(p, per.get(n)) for p, n in zip(parts, names, strict=True)])
+    name, _, arg = spec.partition(":")
+    name = name.strip().lower()
+    table = available_captioners()
+    if name not in table:
+        raise ConfigError(f"unknown captioner '{name}'; known: {', '.join(sorted(table))}")
+    module, _, attr = table[name].partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    return cls.from_spec(arg.strip(), options)
+
+
+# --------------------------------------------------------------------------- cache
+def default_caption_cache_path() -> Path:
+    return cache_dir() / "captions.sqlite"
+
+
+class CaptionCache:
+    """Captions keyed on captioner identity + audio sha256 (akb's SQLite response cache)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self._cache = ResponseCache(path or default_caption_cache_path())
+
+    @staticmethod
+    def key(identity: dict[str, Any], sha: str) -> str:
+        return cache_key(identity, {"audio_sha256": sha})
+
+    def get_many(self, keys: list[str]) -> dict[str, str]:
+        return self._cache.get_many(keys)
+
+    def put(self, key: str, identity: dict[str, Any], sha: str, caption: str) -> None:
+        self._cache.put(key, identity, {"audio_sha256": sha}, caption)
+
+    def close(self) -> None:
+        self._cache.close()

@@ -1,0 +1,202 @@
+"""Audio benchmarks (MMAU, MMAR, the synthetic suite) as :class:`AudioItem` lists.
+
+A spec names the benchmark and its file: ``mmau:PATH/mmau-test-mini.json``,
+``mmar:PATH/MMAR-meta.json``, ``synth`` (built on the fly) or ``synth:DIR``. Adding a
+benchmark is one module with a ``load(path, audio_root)`` function plus one line in
+:data:`BUILTIN`.
+
+Reading is strict about the file and lenient about items: a file that is not JSON is one
+:class:`DataError` naming file, line and column; an item that is malformed (a missing
+field, 9 choices, an answer that is not a choice, a duplicate id) is set aside as an
+:class:`ItemProblem` naming file, entry and field, and the rest of the benchmark runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from akb.bench.audio_items import AudioItem
+from akb.core.errors import ConfigError, DataError
+
+BUILTIN: dict[str, str] = {
+    "mmau": "akb.bench.mmau:load",
+    "mmar": "akb.bench.mmar:load",
+    "synth": "akb.bench.synth_loader:load",
+}
+
+
+@dataclass
+class ItemProblem:
+    where: str  # file:line (JSONL) or file[#index] (JSON list)
+    id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {f'item {self.id!r}: ' if self.id else ''}{self.message}"
+
+
+@dataclass
+class AudioBenchmark:
+    name: str  # mmau | mmar | synth
+    split: str | None
+    path: Path
+    audio_root: Path
+    items: list[AudioItem]
+    problems: list[ItemProblem] = field(default_factory=list)
+    sha256: str = ""
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # original entries by id
+
+    @property
+    def prediction_key(self) -> str:
+        """The key the benchmark's official script reads predictions from."""
+        return PREDICTION_KEYS.get(self.name, "model_output")
+
+
+# MMAU's script reads 'model_output' (its README says 'model_prediction'); MMAR's reads
+# 'answer_prediction'. The synthetic suite is in MMAU's format.
+PREDICTION_KEYS = {"mmau": "model_output", "mmar": "answer_prediction", "synth": "model_output"}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def iter_records(path: Path) -> Iterator[tuple[str, int | None, dict[str, Any] | ItemProblem]]:
+    """(where, line, record or problem) for every entry of a JSON list or a JSONL file.
+
+    A JSON file that does not parse raises DataError (nothing in it can be trusted); a JSONL
+    line that does not parse is one problem and the other lines are read."""
+    if not path.exists():
+        raise DataError("benchmark file not found", file=path)
+    if path.is_dir():
+        raise DataError("is a directory, expected a benchmark JSON or JSONL file", file=path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})", file=path) from None
+    if path.suffix.lower() == ".jsonl":
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield where, lineno, ItemProblem(where, None, f"not valid JSON ({e.msg} at column {e.colno})")
+                continue
+            if not isinstance(obj, dict):
+                yield where, lineno, ItemProblem(where, None, f"expected a JSON object, got {type(obj).__name__}")
+                continue
+            yield where, lineno, obj
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"not valid JSON ({e.msg} at column {e.colno})", file=path, line=e.lineno) from None
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise DataError("expected a JSON list of items (or an object holding one list)", file=path)
+        data = lists[0]
+    if not isinstance(data, list):
+        raise DataError(f"expected a JSON list of items, got {type(data).__name__}", file=path)
+    for i, obj in enumerate(data):
+        where = f"{path}[#{i}]"
+        if not isinstance(obj, dict):
+            yield where, None, ItemProblem(where, None, f"expected a JSON object, got {type(obj).__name__}")
+            continue
+        yield where, None, obj
+
+
+Converter = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def convert_records(path: Path, name: str, convert: Converter) -> tuple[list[AudioItem], list[ItemProblem], dict[str, dict[str, Any]]]:
+    """Records -> AudioItems with ``convert`` (which maps a record to AudioItem fields and
+    raises KeyError naming a missing field); every bad entry becomes an ItemProblem."""
+    items: list[AudioItem] = []
+    problems: list[ItemProblem] = []
+    records: dict[str, dict[str, Any]] = {}
+    for where, _line, rec in iter_records(path):
+        if isinstance(rec, ItemProblem):
+            problems.append(rec)
+            continue
+        rid = rec.get("id")
+        rid_s = str(rid) if rid is not None else None
+        try:
+            fields = convert(rec)
+            item = AudioItem(benchmark=name, meta=rec, **fields)
+        except KeyError as e:
+            problems.append(ItemProblem(where, rid_s, f"field '{e.args[0]}' is missing"))
+            continue
+        except (TypeError, ValueError) as e:
+            if isinstance(e, ValidationError):
+                err = e.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"]) or "item"
+                msg = err["msg"].removeprefix("Value error, ")
+                problems.append(ItemProblem(where, rid_s, f"field '{loc}': {msg}"))
+            else:
+                problems.append(ItemProblem(where, rid_s, str(e)))
+            continue
+        if item.id in records:
+            problems.append(ItemProblem(where, item.id, "duplicate id (the first one is kept)"))
+            continue
+        records[item.id] = rec
+        items.append(item)
+    return items, problems, records
+
+
+def choices_of(rec: dict[str, Any]) -> list[str]:
+    ch = rec["choices"]
+    if not isinstance(ch, list):
+        raise TypeError(f"field 'choices': expected a list, got {type(ch).__name__}")
+    return [str(c) for c in ch]
+
+
+def optional_str(rec: dict[str, Any], key: str) -> str | None:
+    v = rec.get(key)
+    return None if v is None or (isinstance(v, str) and not v.strip()) else str(v)
+
+
+def standard_fields(rec: dict[str, Any], *, audio_key: str, group_key: str) -> dict[str, Any]:
+    """AudioItem fields from an MMAU-style entry; a missing required field raises KeyError."""
+    return {
+        "id": str(rec["id"]),
+        "question": str(rec["question"]),
+        "choices": choices_of(rec),
+        "answer": optional_str(rec, "answer"),
+        "audio": str(rec[audio_key]),
+        "group": optional_str(rec, group_key),
+        "category": optional_str(rec, "category"),
+        "subcategory": optional_str(rec, "sub-category"),
+        "difficulty": optional_str(rec, "difficulty"),
+    }
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    name, _, arg = spec.strip().partition(":")
+    return name.strip().lower(), (arg.strip() or None)
+
+
+def load_audio_benchmark(spec: str, audio_root: str | Path | None = None, **kwargs: Any) -> AudioBenchmark:
+    """Load ``mmau:PATH``, ``mmar:PATH``, ``synth`` or ``synth:DIR``."""
+    name, arg = parse_spec(spec)
+    if name not in BUILTIN:
+        raise ConfigError(f"unknown benchmark '{name}'; known: {', '.join(sorted(BUILTIN))} (e.g. mmau:PATH/mmau-test-mini.json)")
+    module, _, attr = BUILTIN[name].partition(":")
+    loader = getattr(importlib.import_module(module), attr)
+    bench: AudioBenchmark = loader(arg, Path(audio_root) if audio_root else None, **kwargs)
+    return bench

@@ -1,0 +1,94 @@
+"""``summary.json`` and ``summary.md`` for any audio-benchmark run (cascade, grounded,
+``akb score``), in the format of docs/results.md, and the predictions file the official
+MMAU/MMAR scripts read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from akb.analysis.metrics import Score
+from akb.bench.audio_benchmarks import AudioBenchmark
+from akb.bench.audio_scoring import AudioMetrics
+from akb.core.jsonl import write_json_atomic
+
+
+def audio_summary(*, task: str, model: str, benchmark: str, split: str | None, metrics: AudioMetrics,
+                  complete: bool, label: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The summary dict; ``extra`` adds fields (captioner, identity, stats, versions, ...)."""
+    out: dict[str, Any] = {
+        "task": task, "model": model, "label": label or model, "benchmark": benchmark, "split": split,
+        "complete": complete, "metrics": metrics.model_dump(),
+    }
+    out.update(extra)
+    return out
+
+
+def _pct(s: Mapping[str, Any] | Score) -> str:
+    sc = s if isinstance(s, Score) else Score.model_validate(s)
+    return sc.pct_ci()
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    m = summary["metrics"]
+    off, rob = m["official"], m["robust"]
+    head = f"# {summary['task']}: {summary.get('label') or summary['model']} on {summary['benchmark']}"
+    if summary.get("split"):
+        head += f" ({summary['split']})"
+    lines = [head, ""]
+    if summary.get("captioner"):
+        lines += [f"Captioner: `{summary['captioner']}`. Backbone LLM: `{summary['model']}`"
+                  f"{', mode ' + summary['mode'] if summary.get('mode') else ''}.", ""]
+    if not summary.get("complete", True):
+        st = summary.get("stats", {})
+        lines += [f"**Incomplete**: {st.get('failed', '?')} item(s) failed (counted wrong below); "
+                  "fix the cause and run the same command again to finish them.", ""]
+    lines += ["| Scope | n | Official % [95% CI] | Robust % [95% CI] |", "|---|---:|---|---|"]
+    lines.append(f"| **Overall** | {off['overall']['n']} | {_pct(off['overall'])} | {_pct(rob['overall'])} |")
+    for title, key in (("Group", "by_group"), ("Category", "by_category"), ("Sub-category", "by_subcategory"),
+                       ("Difficulty", "by_difficulty")):
+        for name, s in off.get(key, {}).items():
+            r = rob.get(key, {}).get(name)
+            lines.append(f"| {title}: {name} | {s['n']} | {_pct(s)} | {_pct(r) if r else '-'} |")
+    rate = rob.get("invalid_rate")
+    lines += [
+        "",
+        f"Missing predictions: {m['missing']} (wrong under both rules). The official scripts drop them and would "
+        f"print {_pct(m['official_script'])} on {m['official_script']['n']} items.",
+        f"Robust rule: {rob.get('invalid', 0)} invalid replies ({'-' if rate is None else f'{100 * rate:.1f}%'}), counted wrong.",
+    ]
+    if m.get("unlabelled"):
+        lines.append(f"Unlabelled items (answers withheld): {m['unlabelled']}; their predictions are in predictions.json.")
+    fails = summary.get("failures") or []
+    if fails:
+        lines += ["", "## Failed items", ""] + [f"- {f}" for f in fails[:20]]
+        if len(fails) > 20:
+            lines.append(f"- ... and {len(fails) - 20} more (see summary.json)")
+    problems = summary.get("load_problems") or []
+    if problems:
+        lines += ["", "## Benchmark entries that could not be read", ""] + [f"- {p}" for p in problems[:20]]
+    return "\n".join(lines) + "\n"
+
+
+def write_audio_summary(run_dir: str | Path, summary: Mapping[str, Any]) -> None:
+    d = Path(run_dir)
+    write_json_atomic(d / "summary.json", dict(summary))
+    write_json_atomic(d / "summary.md", summary_markdown(summary))
+
+
+def write_predictions(path: str | Path, bench: AudioBenchmark, samples: Sequence[Mapping[str, Any]]) -> int:
+    """The benchmark's own entries plus the prediction under the key its official script
+    reads (MMAU ``model_output``, MMAR ``answer_prediction``): a drop-in for those scripts
+    and, for MMAU test, the submission. Items without a prediction are left out, as the
+    official scripts expect. Returns the number written."""
+    key = bench.prediction_key
+    out = []
+    for s in samples:
+        rec = bench.records.get(s["id"])
+        if rec is None or s.get("pred") is None:
+            continue
+        out.append({**rec, key: s["pred"]})
+    write_json_atomic(path, out)
+    return len(out)

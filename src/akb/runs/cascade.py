@@ -1,0 +1,300 @@
+"""Cascade evaluation: a captioner describes each clip, a text LLM answers from the words.
+
+*What is asked*: an audio benchmark (MMAU, MMAR, the synthetic suite) and the cascade
+prompt below. *Who answers*: any captioner (``akb.audio.captioners``) feeding any text
+backend (``akb.models``). *How it is judged*: the official MMAU/MMAR rule and akb's robust
+rule (``akb.bench.audio_scoring``).
+
+The run directory works like a probe's (run.json, samples.jsonl, summary.json/md) plus
+``captions.jsonl`` (every caption used, reusable with the ``file`` captioner) and
+``predictions.json`` (the benchmark entries with the model's answers under the key the
+official script reads). Captions are cached by audio content + captioner; LLM calls by
+model identity + request; rerunning the same command resumes. A clip that cannot be read
+fails its items alone: they are counted wrong, listed, and retried on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from akb.audio.captioners.base import (
+    CaptionCache,
+    Clip,
+    create_captioner,
+    default_caption_cache_path,
+)
+from akb.audio.captioners.batch import CaptionOutcome, caption_clips
+from akb.audio.io import AudioError, resolve_in_root
+from akb.bench.audio_benchmarks import AudioBenchmark, load_audio_benchmark, parse_spec
+from akb.bench.audio_items import AudioItem
+from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples, score_sample
+from akb.bench.prompts import format_options
+from akb.core.cache import ResponseCache
+from akb.core.errors import ConfigError
+from akb.core.jsonl import JsonlAppender, iter_jsonl
+from akb.core.paths import default_cache_path
+from akb.models.base import MCQ, Backend, ChatRequest, Message, Response
+from akb.models.registry import create_backend
+from akb.models.spec import ModelConfig
+from akb.runs.audio_summary import audio_summary, write_audio_summary, write_predictions
+from akb.runs.results import open_run_dir
+from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task, read_done
+
+CASCADE_PROMPT_VERSION = "akb-cascade-v1"
+CAPTIONS_FILE = "captions.jsonl"
+PREDICTIONS_FILE = "predictions.json"
+
+DEFAULT_SYSTEM = (
+    "You answer questions about an audio clip that you cannot hear. Instead you get a description "
+    "of the clip written by an audio captioning system. Use the description and your knowledge of "
+    "sound, music and speech."
+)
+DEFAULT_TEMPLATE = "Audio description:\n{caption}\n\nQuestion: {question}\nOptions:\n{options}\n"
+# The official MMAU/MMAR scorer compares words: a bare letter scores 0, so ask for the text.
+DEFAULT_INSTRUCTION = "Answer with the text of the correct option, exactly as written above, and nothing else."
+COT_INSTRUCTION = (
+    "Think step by step, then give the text of the correct option, exactly as written above, "
+    "alone on the last line."
+)
+# Baselines that choose among options without writing: scored from their choice (logprob).
+CHOOSING_BASELINES = {"embedding", "random", "position"}
+
+
+class CascadePrompt(BaseModel):
+    """How (caption, item) becomes chat messages. Part of every cache key and run record."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str = CASCADE_PROMPT_VERSION
+    system: str | None = DEFAULT_SYSTEM
+    template: str = DEFAULT_TEMPLATE
+    instruction: str = DEFAULT_INSTRUCTION
+    cot: bool = False
+    cot_instruction: str = COT_INSTRUCTION
+
+
+class CascadeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    benchmark: str = Field("synth", description="mmau:PATH, mmar:PATH, synth or synth:DIR")
+    audio_root: str | None = None
+    captioner: str = "dsp"
+    captioner_options: dict[str, Any] = Field(default_factory=dict)
+    model: ModelConfig = Field(default_factory=lambda: ModelConfig(backend="embedding"))
+    mode: Literal["auto", "generate", "logprob"] = "auto"
+    groups: list[str] | None = Field(None, description="only these MMAU tasks / MMAR modalities")
+    limit: int | None = Field(None, ge=1)
+    prompt: CascadePrompt = Field(default_factory=CascadePrompt)
+    max_tokens: int | None = Field(None, ge=1, description="default 64, or 2048 with cot")
+    temperature: float = 0.0
+    seed: int = 0
+    out: str | None = None
+    cache: str | None = None
+    caption_cache: str | None = None
+    use_cache: bool = True
+    progress: bool = True
+    overwrite: bool = False
+    synth_per_task: int = Field(6, ge=1)
+    synth_seed: int = 0
+
+
+class CascadeResult(BaseModel):
+    run_dir: str
+    metrics: AudioMetrics
+    stats: dict[str, Any]
+    complete: bool
+    summary: dict[str, Any]
+
+
+def resolve_mode(cfg: CascadeConfig, backend: Backend) -> Literal["generate", "logprob"]:
+    if cfg.mode == "auto":
+        return "logprob" if backend.name in CHOOSING_BASELINES else "generate"
+    if cfg.mode == "logprob" and not backend.supports_logprobs:
+        raise ConfigError(f"backend '{backend.name}' cannot read log-probabilities; use --mode generate")
+    return cfg.mode
+
+
+def select(items: Sequence[AudioItem], cfg: CascadeConfig) -> list[AudioItem]:
+    out = list(items)
+    if cfg.groups:
+        known = {i.group for i in items if i.group}
+        bad = [g for g in cfg.groups if g not in known]
+        if bad:
+            raise ConfigError(f"unknown group(s) {', '.join(bad)}; this benchmark has: {', '.join(sorted(known))}")
+        out = [i for i in out if i.group in cfg.groups]
+    if cfg.limit:
+        out = out[: cfg.limit]
+    if not out:
+        raise ConfigError("no items selected")
+    return out
+
+
+def build_request(item: AudioItem, caption: str, cfg: CascadeConfig) -> ChatRequest:
+    p = cfg.prompt
+    letters = item.letters
+    body = p.template.format(caption=caption.strip(), question=item.question,
+                             options=format_options(item.choices, letters))
+    messages = [Message(role="system", content=p.system)] if p.system else []
+    messages.append(Message(role="user", content=body.rstrip("\n") + "\n\n" + (p.cot_instruction if p.cot else p.instruction)))
+    return ChatRequest(
+        messages=messages,
+        max_tokens=cfg.max_tokens or (2048 if p.cot else 64),
+        temperature=cfg.temperature,
+        seed=cfg.seed if cfg.temperature > 0 else None,
+        letters=letters,
+        mcq=MCQ(question=item.question, choices=item.choices, letters=letters, context=caption),
+    )
+
+
+def make_scorer(mode: str) -> Any:
+    def score(task: Task, resps: list[Response]) -> dict[str, Any]:
+        item, caption_key = task.payload
+        resp = resps[0]
+        if resp.error:
+            rec = score_sample(item, None, method="error")
+        elif mode == "logprob":
+            lp = {k: v for k, v in (resp.letter_logprobs or {}).items() if v is not None and v > float("-inf")}
+            letter = max(lp, key=lambda k: lp[k]) if lp else None
+            # The chosen option's text is the prediction the official rule reads.
+            pred = item.choices[item.letters.index(letter)] if letter in item.letters else None
+            rec = score_sample(item, pred, letter=letter, method="logprob" if letter else "no-logprobs")
+            rec["letter_logprobs"] = resp.letter_logprobs
+        else:
+            rec = score_sample(item, resp.text)
+        rec.update({
+            "audio": item.audio, "caption_key": caption_key, "response": resp.text,
+            "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
+            "latency_s": round(resp.latency_s, 4), "cached": resp.cached,
+        })
+        if resp.error:
+            rec["error"] = resp.error
+        return rec
+
+    return score
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in s)[:60]
+
+
+def default_run_dir(cfg: CascadeConfig, bench_name: str, mode: str) -> Path:
+    return Path("runs") / "cascade" / f"{bench_name}-{_slug(cfg.captioner)}-{_slug(cfg.model.spec)}-{mode}"
+
+
+def clips_for(items: Sequence[AudioItem], root: Path) -> dict[str, Clip]:
+    """One Clip per distinct audio path; a path escaping the root is a clip with an error."""
+    clips: dict[str, Clip] = {}
+    for it in items:
+        c = clips.get(it.audio)
+        if c is None:
+            try:
+                path: Path | None = resolve_in_root(root, it.audio)
+                err = None
+            except AudioError as e:
+                path, err = None, str(e)
+            c = clips[it.audio] = Clip(key=it.audio, path=path, error=err)
+        c.item_ids.append(it.id)
+    return clips
+
+
+def _caption_progress(console: Console, enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, disable=not enabled, transient=False)
+
+
+def _record_captions(run_dir: Path, outcomes: dict[str, CaptionOutcome], clips: dict[str, Clip], spec: str) -> None:
+    path = run_dir / CAPTIONS_FILE
+    seen = {r.get("audio") for _, r in iter_jsonl(path)} if path.exists() else set()
+    with JsonlAppender(path) as out:
+        for key, o in outcomes.items():
+            if o.ok and key not in seen:
+                out.write({"audio": key, "item_ids": clips[key].item_ids, "captioner": spec, "caption": o.caption})
+
+
+def run_cascade(cfg: CascadeConfig, *, backend: Backend | None = None, captioner: Any = None,
+                console: Console | None = None) -> CascadeResult:
+    console = console or Console(stderr=True)
+    name, _ = parse_spec(cfg.benchmark)
+    kwargs = {"per_task": cfg.synth_per_task, "seed": cfg.synth_seed} if name == "synth" else {}
+    bench = load_audio_benchmark(cfg.benchmark, cfg.audio_root, **kwargs)
+    if not bench.items:
+        raise ConfigError(f"{bench.path}: no usable items ({len(bench.problems)} could not be read; first: {bench.problems[0] if bench.problems else '-'})")
+    items = select(bench.items, cfg)
+    backend = backend or create_backend(cfg.model)
+    mode = resolve_mode(cfg, backend)
+    captioner = captioner or create_captioner(cfg.captioner, cfg.captioner_options)
+    run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg, bench.name, mode)
+    fingerprint = {
+        "task": "cascade",
+        "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
+        "captioner": captioner.identity(),
+        "model": backend.identity(),
+        "mode": mode,
+        "prompt": cfg.prompt.model_dump(),
+        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
+    }
+    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
+
+    done = read_done(run_dir / SAMPLES_FILE)
+    pending = [it for it in items if it.id not in done]
+    clips = clips_for(pending, bench.audio_root)
+    caption_cache = CaptionCache(cfg.caption_cache or default_caption_cache_path()) if cfg.use_cache else None
+    try:
+        with _caption_progress(console, cfg.progress) as bar:
+            t = bar.add_task(f"captioning ({cfg.captioner})", total=len(clips))
+            outcomes = caption_clips(captioner, list(clips.values()), caption_cache, lambda n: bar.advance(t, n))
+    finally:
+        captioner.close()
+        if caption_cache is not None:
+            caption_cache.close()
+    _record_captions(run_dir, outcomes, clips, cfg.captioner)
+    failures = [f"{iid}: {outcomes[c.key].error}" for c in clips.values() if not outcomes[c.key].ok for iid in c.item_ids]
+
+    tasks = [Task(key=it.id, requests=[build_request(it, outcomes[it.audio].caption or "", cfg)], payload=(it, it.audio))
+             for it in pending if outcomes[it.audio].ok]
+    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
+    runner = Runner(backend, mode=mode, run_dir=run_dir, cache=cache, progress=cfg.progress, console=console,
+                    description=f"answering ({cfg.model.spec})")
+    try:
+        stats = runner.run(tasks, make_scorer(mode))
+    finally:
+        backend.close()
+        if cache is not None:
+            cache.close()
+    stats.resumed = len(items) - len(pending)
+    failures += stats.failures
+    return summarise(run_dir, bench, items, cfg, mode, stats, record, failures, captioner_identity=fingerprint["captioner"])
+
+
+def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: CascadeConfig, mode: str,
+              stats: RunStats, record: dict[str, Any], failures: list[str], *, captioner_identity: dict[str, Any]) -> CascadeResult:
+    wanted = {i.id for i in items}
+    path = run_dir / SAMPLES_FILE
+    samples = [rec for _, rec in iter_jsonl(path) if rec["id"] in wanted] if path.exists() else []
+    metrics = metrics_from_samples(items, samples)
+    n_pred = write_predictions(run_dir / PREDICTIONS_FILE, bench, samples)
+    failed = len(items) - len(samples)
+    stat_dict = {
+        "items_selected": len(items), "items_scored": len(samples), "failed": failed,
+        "unreadable_entries": len(bench.problems), "resumed": stats.resumed, "from_cache": stats.from_cache,
+        "computed": stats.computed, "retry_later": stats.retry_later, "final_errors": stats.final_errors,
+        "seconds": round(stats.seconds, 3), "predictions_written": n_pred,
+        "prompt_tokens": sum(s.get("prompt_tokens") or 0 for s in samples),
+        "completion_tokens": sum(s.get("completion_tokens") or 0 for s in samples),
+    }
+    complete = failed == 0
+    summary = audio_summary(
+        task="cascade", model=cfg.model.spec, benchmark=bench.name, split=bench.split, metrics=metrics,
+        complete=complete, captioner=cfg.captioner, mode=mode, prompt_version=cfg.prompt.version,
+        identity={"model": record["fingerprint"]["model"], "captioner": captioner_identity},
+        data={"path": str(bench.path), "audio_root": str(bench.audio_root), "sha256": bench.sha256, "items": len(items)},
+        seed=cfg.seed, stats=stat_dict, failures=failures, load_problems=[str(p) for p in bench.problems[:50]],
+        versions=record.get("versions"), git_commit=record.get("git_commit"), created=record.get("created"),
+    )
+    write_audio_summary(run_dir, summary)
+    return CascadeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete, summary=summary)
