@@ -111,7 +111,7 @@ def generate_cmd(
     from akb.bench.loader import load_items
     from akb.bench.taxonomy import load_taxonomy
     from akb.build.generate import build_request, parse_reply, to_items
-    from akb.cli.probe import _parse_options
+    from akb.cli.common import parse_options as _parse_options
     from akb.core.cache import ResponseCache, cache_key
     from akb.core.errors import BackendError, ConfigError
     from akb.core.jsonl import JsonlAppender, iter_jsonl
@@ -165,7 +165,7 @@ def review_cmd(
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
     from akb.bench.loader import load_items
     from akb.build.review import apply_model_review
-    from akb.cli.probe import _parse_options
+    from akb.cli.common import parse_options as _parse_options
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
     from akb.models.spec import parse_model_spec

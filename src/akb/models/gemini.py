@@ -47,11 +47,20 @@ class GeminiBackend(APIBackend):
 
         if isinstance(e, errors.APIError):
             return is_retryable_status(getattr(e, "code", None))
-        transient: tuple[type[BaseException], ...] = (httpx.TimeoutException, httpx.TransportError, ValueError)
+        # asyncio's TimeoutError: google-genai's async client uses aiohttp whenever aiohttp is
+        # installed (lm-eval and inspect_ai pull it in), and aiohttp times out that way.
+        transient: tuple[type[BaseException], ...] = (httpx.TimeoutException, httpx.TransportError, ValueError,
+                                                      TimeoutError)
         try:  # newer google-genai sends through httpx2, whose errors are not httpx's
             import httpx2
 
             transient += (httpx2.TimeoutException, httpx2.TransportError)
+        except ImportError:
+            pass
+        try:
+            import aiohttp
+
+            transient += (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
         except ImportError:
             pass
         return isinstance(e, transient)
