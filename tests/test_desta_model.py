@@ -227,3 +227,44 @@ def test_asr_transcribes_speech_and_leaves_non_speech_empty(parts: tuple[Path, P
         dec.layer_norm.bias.copy_(steer(word))
     assert asr.no_speech_prob(asr._features(waves)).max() < 0.01
     assert asr.transcribe(waves) == ["aaaa", "aaaa", "aaaa"]
+
+
+def test_grounded_eval_records_transcripts_and_reuses_the_cache(parts: tuple[Path, Path], tmp_path: Path) -> None:
+    import json
+
+    import soundfile as sf
+
+    from akb.lalm.asr import WhisperASR
+    from akb.runs.grounded import GroundedEvalConfig, run_grounded
+
+    _, wh = parts
+    model = DestaModel.build(_config(parts), device="cpu")
+    asr = WhisperASR(str(wh), device="cpu", max_new_tokens=3)
+    dec, emb = asr.model.model.decoder, asr.model.get_input_embeddings().weight
+    word = asr.tokenizer.convert_tokens_to_ids("b")
+    with torch.no_grad():
+        dec.layer_norm.weight.zero_()
+        dec.layer_norm.bias.copy_(emb[word] / emb[word].pow(2).sum() * 40)
+    rng = np.random.default_rng(1)
+    rows = []
+    for i, kind in enumerate(["hum", "hiss", "beep"]):
+        sf.write(tmp_path / f"{kind}.wav", clip(kind, rng), 16000)
+        rows.append({"id": f"i{i}", "benchmark": "synth", "question": "Which sound?", "choices": ["hum", "hiss", "beep"],
+                     "answer": kind, "audio": f"{kind}.wav", "meta": {"source": "test"}})
+    data = tmp_path / "items.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    saved = model.save_pretrained(tmp_path / "m")
+    cfg = dict(checkpoint=str(saved), data=str(data), audio_root=str(tmp_path), batch_size=2, max_new_tokens=4,
+               progress=False)
+    first = run_grounded(GroundedEvalConfig(**cfg, out=str(tmp_path / "r1")), model=model, asr=asr)
+    samples = [json.loads(x) for x in (tmp_path / "r1" / "samples.jsonl").read_text().splitlines()]
+    assert [s["transcript"] for s in samples] == ["bbb"] * 3 and not any(s["cached"] for s in samples)
+    assert first.summary["complete"] and first.summary["metrics"]["official"]["overall"]["n"] == 3
+    assert first.summary["identity"]["asr"]["asr"] == str(wh)
+    second = run_grounded(GroundedEvalConfig(**cfg, out=str(tmp_path / "r2")), model=model, asr=asr)
+    again = [json.loads(x) for x in (tmp_path / "r2" / "samples.jsonl").read_text().splitlines()]
+    assert all(s["cached"] for s in again)
+    assert [s["response"] for s in again] == [s["response"] for s in samples]
+    assert second.summary["metrics"] == first.summary["metrics"]
+    preds = json.loads((tmp_path / "r1" / "predictions.json").read_text())
+    assert preds[0]["source"] == "test" and preds[0]["model_output"] == samples[0]["response"]

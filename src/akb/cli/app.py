@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from akb.cli import bench, build, probe
+from akb.cli import bench, build, ground, probe
 from akb.cli.common import console, err_console
 from akb.core.errors import AkbError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(bench.app, name="bench")
 app.add_typer(build.app, name="build")
+app.add_typer(ground.app, name="ground")
 app.command("probe")(probe.probe)
 
 

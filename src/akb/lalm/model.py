@@ -79,6 +79,20 @@ def _peft() -> Any:
     return peft
 
 
+def set_activation_checkpointing(llm: Any, on: bool) -> None:
+    """Recompute the (frozen) LLM's activations in backward; transformers 5 renamed the API."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(llm, "activation_checkpointing_enable"):
+        if on:
+            llm.activation_checkpointing_enable(kwargs)
+        else:
+            llm.activation_checkpointing_disable()
+    elif on:
+        llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    else:
+        llm.gradient_checkpointing_disable()
+
+
 def load_backbone(config: DestaConfig, device: torch.device) -> tuple[Any, Any]:
     """(causal LM, tokenizer) from ``config.llm``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -123,7 +137,7 @@ class DestaModel(nn.Module):
             llm = peft.get_peft_model(llm, lcfg)
         self.llm = llm
         if config.gradient_checkpointing:
-            self.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            set_activation_checkpointing(self.llm, True)
         self.encoder_width = int(encoder.config.d_model)
         self.llm_width = int(self.llm.get_input_embeddings().weight.shape[-1])
         self.connector = QFormerConnector(

@@ -59,12 +59,14 @@ class TrainState:
         self.epoch = 0
         self.batches_done = 0  # in the current epoch, on this rank
         self.step = 0  # optimizer steps
+        self.seconds = 0.0  # training time before this process started
 
-    def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "batches_done": self.batches_done, "step": self.step}
+    def state_dict(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "batches_done": self.batches_done, "step": self.step, "seconds": self.seconds}
 
-    def load_state_dict(self, d: dict[str, int]) -> None:
+    def load_state_dict(self, d: dict[str, Any]) -> None:
         self.epoch, self.batches_done, self.step = int(d["epoch"]), int(d["batches_done"]), int(d["step"])
+        self.seconds = float(d.get("seconds", 0.0))
 
 
 @dataclass
@@ -77,6 +79,7 @@ class TrainResult:
     losses: list[tuple[int, float]] = field(default_factory=list)
     records: int = 0
     skipped: int = 0
+    main_process: bool = True
 
 
 def _precision(name: str) -> str:
@@ -153,8 +156,10 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
         raise MissingDependencyError("accelerate", "hf", "DeSTA training") from None
     out = Path(cfg.out)
     console = console or Console(stderr=True)
+    # cpu=True on machines without CUDA: torchrun processes then form one gloo group (MULTI_CPU)
+    # instead of each training alone.
     acc = Accelerator(mixed_precision=_precision(cfg.precision), log_with=cfg.log_with or None,
-                      project_dir=str(out))
+                      project_dir=str(out), cpu=not torch.cuda.is_available())
     if acc.is_main_process:
         _check_config(out, cfg)
     acc.wait_for_everyone()
@@ -218,12 +223,14 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
         acc.init_trackers("desta", config=_fingerprint(cfg))
 
     def save_checkpoint() -> None:
+        state.seconds = base_seconds + time.perf_counter() - t0
         final = out / "checkpoints" / f"step-{state.step:08d}"
         tmp = final.with_name(final.name + ".tmp")
         if acc.is_main_process and tmp.exists():
             shutil.rmtree(tmp)
         acc.wait_for_everyone()
-        acc.save_state(str(tmp))
+        acc.save_state(str(tmp))  # every rank writes its own RNG states into tmp
+        acc.wait_for_everyone()
         if acc.is_main_process:
             raw.save_pretrained(tmp / "model")
             (tmp / STATE_FILE).write_text(json.dumps({**state.state_dict(), "world": acc.num_processes}) + "\n",
@@ -242,6 +249,7 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
     window_samples = 0
     t_window = time.perf_counter()
     t0 = time.perf_counter()
+    base_seconds = state.seconds
     progress = Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                         TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console,
                         disable=not (cfg.progress and acc.is_main_process))
@@ -284,7 +292,7 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
                            "loss": round(mean, 6), "lr": scheduler.get_last_lr()[0],
                            "grad_norm": round(float(grad_norm), 6) if grad_norm is not None else "",
                            "tokens": window_tokens, "samples_per_s": round(window_samples * acc.num_processes / dt, 3),
-                           "elapsed_s": round(time.perf_counter() - t0, 3)}
+                           "elapsed_s": round(base_seconds + time.perf_counter() - t0, 3)}
                     if acc.is_main_process:
                         with metrics_path.open("a", newline="", encoding="utf-8") as f:
                             csv.DictWriter(f, fieldnames=METRIC_FIELDS).writerow(row)
@@ -309,4 +317,5 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
     return TrainResult(out=str(out), final=str(final_dir) if final_dir else None, steps=state.step,
                        planned_steps=planned, resumed_from=resumed_from, losses=losses,
                        records=dataset.stats.records,
-                       skipped=dataset.stats.skipped_error + dataset.stats.skipped_empty)
+                       skipped=dataset.stats.skipped_error + dataset.stats.skipped_empty,
+                       main_process=acc.is_main_process)
