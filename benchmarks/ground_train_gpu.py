@@ -80,9 +80,12 @@ def build(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     if args.attn:
         llm_cfg._attn_implementation = args.attn
     t0 = time.perf_counter()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)  # build straight in bf16 on the GPU: no fp32 copy of 8B weights
     with torch.device(device):
-        encoder = WhisperEncoder(enc_cfg).to(dtype)
-        llm = LlamaForCausalLM(llm_cfg).to(dtype)
+        encoder = WhisperEncoder(enc_cfg)
+        llm = LlamaForCausalLM(llm_cfg)
+    torch.set_default_dtype(default)
     print(f"built random weights in {time.perf_counter() - t0:.0f} s")
     fe = WhisperFeatureExtractor(feature_size=enc_cfg.num_mel_bins,
                                  chunk_length=1 if args.tiny else 30)

@@ -9,6 +9,7 @@ import typer
 import yaml
 
 from akb.cli.common import console, err_console
+from akb.core.configfile import read_yaml_mapping
 from akb.core.errors import ConfigError
 
 DEFAULT_MODEL = "embedding"
@@ -66,14 +67,7 @@ def probe(
 
     raw: dict[str, Any] = {}
     if config:
-        try:
-            raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"{config}: file not found") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{config}: not valid YAML ({e})") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{config}: expected a mapping of run settings")
+        raw = read_yaml_mapping(config, "run settings")
     opts = _parse_options(option or [])
     flag_opts = {"base_url": base_url, "api_key_env": api_key_env, "dtype": dtype, "device": device,
                  "batch_size": batch_size, "concurrency": concurrency}

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from akb.core.configfile import read_yaml_mapping
 from akb.core.errors import ConfigError
 
 DEFAULT_SYSTEM_PROMPT = "Focus on the audio clips and instructions."
@@ -133,14 +133,7 @@ class TrainConfig(BaseModel):
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """Read a YAML training config (relative paths in it are relative to the working directory)."""
     p = Path(path)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: file not found") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({e})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: expected a mapping of training settings")
+    raw = read_yaml_mapping(p, "training settings")
     raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
     if isinstance(raw.get("data"), str):
         raw["data"] = [raw["data"]]

@@ -69,7 +69,7 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()[:32]
 
 
-def default_run_dir(cfg: GroundedEvalConfig, llm: str, benchmark: str) -> Path:
+def default_run_dir(llm: str, benchmark: str) -> Path:
     slug = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in llm)[:80]
     return Path("runs") / "grounded" / f"{slug}-{benchmark}"
 
@@ -102,7 +102,7 @@ def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
     decoding = {"max_new_tokens": cfg.max_new_tokens, "greedy": True}
     fingerprint = {"task": "grounded", "model": identity, "system_prompt": system, "decoding": decoding,
                    "data_sha256": file_sha256(data_path), "limit": cfg.limit}
-    run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg, model.config.llm, benchmark)
+    run_dir = Path(cfg.out) if cfg.out else default_run_dir(model.config.llm, benchmark)
     record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
     samples_path = run_dir / SAMPLES_FILE
     done = read_done(samples_path)
