@@ -58,6 +58,9 @@ def test_published_shape_has_131_5_m_trainable_parameters() -> None:
                                    "--queries", "64", "--qformer-layers", "6"])
     assert out.exit_code == 0, out.output
     assert "trainable (connector): 131.5 M" in out.output
+    assert "frozen LLM (llama-3.1-8b): 8030.3 M" in out.output and "frozen total: 8667.2 M" in out.output
+    other = CliRunner().invoke(app, ["ground", "params", "--encoder-width", "1280", "--llm-width", "3584"])
+    assert "frozen LLM (no config): n/a (give --llm)" in other.output
     out = CliRunner().invoke(app, ["ground", "params", "--encoder", "whisper-large-v3", "--llm", "llama-3.1-8b", "--json"])
     import json
 

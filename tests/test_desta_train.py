@@ -60,10 +60,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     bench.write_text("".join(json.dumps(x) + "\n" for x in items))
     pool = w / "instructions.txt"
     pool.write_text("\n".join(T.instruction_pool()) + "\n")
-    # The backbone answers seed description + instruction through the hf backend and the runner.
-    _cli("ground", "build-data", str(meta), "--audio-root", str(root), "-m", f"hf:{lm}", "--out", str(w / "distill"),
-         "--instructions", str(pool), "--replace-instructions", "--per-clip", "2", "--max-tokens", "10",
-         "--batch-size", "64", "-o", "device=cpu", "-o", "dtype=float32", "--no-progress")
+    # The backbone answers seed description + instruction through the hf backend and the runner,
+    # with a cache of its own (the per-test cache fixture does not reach module fixtures).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AKB_CACHE_DIR", str(w / "cache"))
+        _cli("ground", "build-data", str(meta), "--audio-root", str(root), "-m", f"hf:{lm}",
+             "--out", str(w / "distill"),
+             "--instructions", str(pool), "--replace-instructions", "--per-clip", "2", "--max-tokens", "10",
+             "--batch-size", "64", "-o", "device=cpu", "-o", "dtype=float32", "--no-progress")
     return {"w": w, "lm": lm, "whisper": whisper, "root": root, "bench": bench, "distill": w / "distill"}
 
 
@@ -133,6 +137,9 @@ def test_resume_mid_epoch_continues_the_same_loss_curve(world: dict[str, Path], 
     assert whole.steps == whole.planned_steps == 8 and whole.resumed_from is None
     first = train(_train_cfg(world, tmp_path / "b", max_steps=3))  # stops after 6 of 8 batches of epoch 1
     assert first.steps == 3 and first.final is None
+    junk = tmp_path / "b" / "checkpoints" / "step-00000099.tmp"  # a save killed before its rename
+    junk.mkdir()
+    (junk / "state.json").write_text("{}")
     second = train(_train_cfg(world, tmp_path / "b", num_workers=1))
     assert second.resumed_from and second.resumed_from.endswith("step-00000003") and second.steps == 8
     a = [(r["step"], r["loss"], r["lr"]) for r in read_metrics(tmp_path / "a")]

@@ -153,26 +153,33 @@ def params(
     qformer_layers: Annotated[int, typer.Option(help="Q-Former layers")] = 6,
     qformer_heads: Annotated[int, typer.Option(help="Q-Former attention heads")] = 20,
     qformer_ffn: Annotated[int, typer.Option(help="Q-Former feed-forward size")] = 3072,
-    encoder: Annotated[str | None, typer.Option(help="encoder config for frozen counts: whisper-large-v3, config.json or folder")] = None,
-    llm: Annotated[str | None, typer.Option(help="LLM config for frozen counts: llama-3.1-8b, config.json or folder")] = None,
+    encoder: Annotated[str | None, typer.Option(help="encoder config for the frozen count: a preset, config.json or "
+                                                     "model folder (default whisper-large-v3 when the width is 1280)")] = None,
+    llm: Annotated[str | None, typer.Option(help="LLM config for the frozen count: a preset, config.json or model "
+                                                 "folder (default llama-3.1-8b when the width is 4096)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Trainable and frozen parameter counts (M) of a DeSTA shape, without loading weights."""
+    from akb.lalm.config import PRESETS
     from akb.lalm.params import count_params
 
+    def preset_for(width: int | None, key: str, name: str) -> str | None:
+        return name if width in (None, PRESETS[name][1][key]) else None
+
+    encoder = encoder or preset_for(encoder_width, "d_model", "whisper-large-v3")
+    llm = llm or preset_for(llm_width, "hidden_size", "llama-3.1-8b")
     r = count_params(encoder_width=encoder_width, llm_width=llm_width, taps=taps, queries=queries,
                      qformer_layers=qformer_layers, qformer_ffn=qformer_ffn, qformer_heads=qformer_heads,
                      encoder=encoder, llm=llm)
     if as_json:
-        typer.echo(json.dumps(r.as_dict()))
+        typer.echo(json.dumps({**r.as_dict(), "encoder": encoder, "llm": llm}))
         return
 
-    def m(n: int | None) -> str:
-        return "n/a (give --encoder and --llm configs)" if n is None else f"{n / 1e6:.1f} M"
+    def m(n: int | None, missing: str) -> str:
+        return f"n/a ({missing})" if n is None else f"{n / 1e6:.1f} M"
 
-    console.print(f"trainable (connector): {m(r.trainable)}  [{r.trainable:,}]")
-    if r.encoder_frozen is not None:
-        console.print(f"frozen encoder (up to tap {r.taps[-1] if r.taps else '?'}): {m(r.encoder_frozen)}")
-    if r.llm_frozen is not None:
-        console.print(f"frozen LLM: {m(r.llm_frozen)}")
-    console.print(f"frozen total: {m(r.frozen)}")
+    console.print(f"trainable (connector): {m(r.trainable, '')}  [{r.trainable:,}]")
+    tap_note = f", up to tap {r.taps[-1]}" if r.taps else ""
+    console.print(f"frozen encoder ({encoder or 'no config'}{tap_note}): {m(r.encoder_frozen, 'give --encoder')}")
+    console.print(f"frozen LLM ({llm or 'no config'}): {m(r.llm_frozen, 'give --llm')}")
+    console.print(f"frozen total: {m(r.frozen, 'give --encoder and --llm')}")
