@@ -36,7 +36,7 @@ class WhisperASR:
             self.model = whisper or WhisperForConditionalGeneration.from_pretrained(model, dtype=torch_dtype)
         except OSError as e:
             raise BackendError(f"cannot load the Whisper ASR model {model!r}: {str(e).splitlines()[0]}") from None
-        self.model = self.model.to(self.device).eval()
+        self.model = self.model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' stub of .to
         gen = self.model.generation_config
         self.start_id = int(gen.decoder_start_token_id)
         no_ts = getattr(gen, "no_timestamps_token_id", None)

@@ -105,7 +105,7 @@ def load_backbone(config: DestaConfig, device: torch.device) -> tuple[Any, Any]:
         llm = AutoModelForCausalLM.from_pretrained(config.llm, **kwargs)
     except OSError as e:
         raise BackendError(f"cannot load the LLM {config.llm!r}: {str(e).splitlines()[0]}") from None
-    return llm.to(device), tok
+    return llm.to(device), tok  # type: ignore[arg-type]  # transformers' stub of .to
 
 
 def load_whisper_encoder(config: DestaConfig, device: torch.device) -> tuple[Any, Any]:

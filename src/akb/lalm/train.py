@@ -108,7 +108,7 @@ def _fingerprint(cfg: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in cfg.model_dump(mode="json").items() if k not in NOT_DECISIVE}
 
 
-def _check_config(out: Path, cfg: TrainConfig) -> None:
+def _check_config(out: Path, cfg: TrainConfig, *, write: bool) -> None:
     path = out / CONFIG_FILE
     fp = _fingerprint(cfg)
     if path.exists():
@@ -117,7 +117,7 @@ def _check_config(out: Path, cfg: TrainConfig) -> None:
             changed = sorted(k for k in set(fp) | set(old) if canonical_json(old.get(k)) != canonical_json(fp.get(k)))
             raise ResumeError(f"{out} holds a training run with other settings (changed: {', '.join(changed)}); "
                               "choose another out folder")
-    else:
+    elif write:
         out.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(fp, indent=2) + "\n", encoding="utf-8")
 
@@ -161,8 +161,7 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
     # instead of each training alone.
     acc = Accelerator(mixed_precision=_precision(cfg.precision), log_with=cfg.log_with or None,
                       project_dir=str(out), cpu=not torch.cuda.is_available())
-    if acc.is_main_process:
-        _check_config(out, cfg)
+    _check_config(out, cfg, write=acc.is_main_process)  # every rank refuses, so none waits forever
     acc.wait_for_everyone()
     set_seed(cfg.seed)
 
@@ -286,8 +285,8 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
                 window.append(step_loss)
                 progress.update(bar, completed=state.step, info=f"loss {step_loss:.4f}")
                 if state.step % cfg.log_every == 0 or state.step == stop_at:
-                    mean = torch.tensor(sum(window) / len(window), device=acc.device)
-                    mean = float(acc.reduce(mean, reduction="mean"))
+                    local = torch.tensor(sum(window) / len(window), device=acc.device)
+                    mean = float(acc.reduce(local, reduction="mean"))
                     dt = time.perf_counter() - t_window
                     row = {"step": state.step, "epoch": round(state.epoch + state.batches_done / batches_per_epoch, 4),
                            "loss": round(mean, 6), "lr": scheduler.get_last_lr()[0],
