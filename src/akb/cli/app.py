@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from akb.cli import bench, build, predict, probe, quickstart, report, review
+from akb.cli import bench, build, ground, predict, probe, quickstart, report, review
 from akb.cli import cascade as cascade_cli
 from akb.cli import score as score_cli
 from akb.cli import synth as synth_cli
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(bench.app, name="bench")
 app.add_typer(build.app, name="build")
 app.add_typer(review.app, name="review")
+app.add_typer(ground.app, name="ground")
 app.command("probe")(probe.probe)
 app.command("report")(report.report)
 app.command("predict")(predict.predict)

@@ -34,17 +34,9 @@ def split_csv(values: list[str] | None) -> list[str] | None:
 
 def read_run_config(path: Path | None) -> dict[str, Any]:
     """A YAML run config as a dict ({} without one); one-line errors."""
-    if not path:
-        return {}
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({e})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of run settings")
-    return raw
+    from akb.core.configfile import read_yaml_mapping
+
+    return read_yaml_mapping(path, "run settings") if path else {}
 
 
 def build_run_config(cls: Any, raw: dict[str, Any], overrides: dict[str, Any], *, source: Path | None,

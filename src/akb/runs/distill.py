@@ -1,0 +1,180 @@
+"""``akb ground build-data``: the backbone LLM writes its own DeSTA training targets.
+
+Each clip's metadata becomes a seed description; one or more instructions are drawn for it
+(a hash of seed and clip id decides which, so any shard draws the same); the LLM answers
+*seed description + instruction* through any backend (hf, vllm, an OpenAI-compatible
+server...). Answers go through the shared runner, so every call is cached and a killed
+job continues where it stopped.
+
+Sharding: ``shard=(i, n)`` keeps the samples whose id hashes to ``i``; n workers (or n
+servers) with the same settings split one job without overlap, each in its own folder
+``OUT/shard-i-of-n``. Training reads every ``samples.jsonl`` below ``OUT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from akb.audio.io import AudioError, resolve_in_root
+from akb.core.cache import ResponseCache
+from akb.core.errors import ConfigError
+from akb.core.hashing import stable_hash
+from akb.core.paths import default_cache_path
+from akb.lalm.config import DEFAULT_SYSTEM_PROMPT
+from akb.lalm.data import (
+    ClipMeta,
+    generation_messages,
+    load_instructions,
+    load_metadata,
+    pick_instructions,
+    seed_description,
+    shard_of,
+    training_messages,
+)
+from akb.models.base import Backend, ChatRequest, Message, Response
+from akb.models.registry import create_backend
+from akb.models.spec import ModelConfig
+from akb.runs.probe import file_sha256
+from akb.runs.results import open_run_dir
+from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
+
+
+class DistillConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelConfig
+    metadata: str = Field(description="clip metadata JSONL (see akb.lalm.data.ClipMeta)")
+    audio_root: str
+    out: str
+    dataset: str | None = Field(None, description="dataset name for clips without one; default: metadata file stem")
+    instructions: list[str] = Field(default_factory=list, description="extra instruction files (.txt or .yaml)")
+    replace_instructions: bool = False
+    per_clip: int = Field(1, ge=1, description="instructions (so samples) per clip")
+    seed: int = 0
+    system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
+    max_tokens: int = Field(512, ge=1)
+    temperature: float = Field(0.0, ge=0.0)
+    shard: tuple[int, int] = (0, 1)
+    limit: int | None = Field(None, ge=1, description="only the first N clips")
+    cache: str | None = None
+    use_cache: bool = True
+    progress: bool = True
+    overwrite: bool = False
+
+    @field_validator("shard")
+    @classmethod
+    def _shard(cls, v: tuple[int, int]) -> tuple[int, int]:
+        i, n = v
+        if n < 1 or not 0 <= i < n:
+            raise ValueError(f"shard must be i/N with 0 <= i < N, got {i}/{n}")
+        return v
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    i, sep, n = text.partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        shard = (int(i), int(n))
+    except ValueError:
+        raise ConfigError(f"--shard expects i/N (e.g. 0/4), got {text!r}") from None
+    if shard[1] < 1 or not 0 <= shard[0] < shard[1]:
+        raise ConfigError(f"--shard {text}: need 0 <= i < N")
+    return shard
+
+
+def shard_dir(cfg: DistillConfig) -> Path:
+    i, n = cfg.shard
+    return Path(cfg.out) if n == 1 else Path(cfg.out) / f"shard-{i}-of-{n}"
+
+
+def _duration(meta: ClipMeta, root: Path) -> float:
+    if meta.duration is not None:
+        return meta.duration
+    import soundfile as sf
+
+    path = resolve_in_root(root, meta.audio)
+    try:
+        return float(sf.info(str(path)).duration)
+    except Exception as e:  # noqa: BLE001 - libsndfile raises several types
+        raise AudioError(f"cannot read the duration ({str(e).strip() or type(e).__name__})", file=path) from None
+
+
+def build_tasks(clips: Sequence[ClipMeta], cfg: DistillConfig, pool: Sequence[str], default_dataset: str) -> list[Task]:
+    root = Path(cfg.audio_root)
+    tasks: list[Task] = []
+    i, n = cfg.shard
+    for meta in clips:
+        picks = pick_instructions(pool, meta.clip_id, cfg.per_clip, cfg.seed)
+        wanted = [(k, ins) for k, ins in enumerate(picks)
+                  if shard_of(sample_id(meta.clip_id, k, cfg.per_clip), n) == i]
+        if not wanted:
+            continue
+        resolve_in_root(root, meta.audio)  # refuse paths outside the root before any LLM call
+        seed = seed_description(meta, duration=_duration(meta, root))
+        for k, instruction in wanted:
+            sid = sample_id(meta.clip_id, k, cfg.per_clip)
+            request = ChatRequest(
+                messages=[Message(**m) for m in generation_messages(seed, instruction, cfg.system_prompt)],
+                max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+                seed=cfg.seed if cfg.temperature > 0 else None,
+            )
+            payload = {"id": sid, "dataset": meta.dataset or default_dataset, "seed_description": seed,
+                       "prompt": instruction,
+                       "messages": training_messages(meta.audio, meta.transcript, instruction, cfg.system_prompt)}
+            tasks.append(Task(key=sid, requests=[request], payload=payload))
+    return tasks
+
+
+def sample_id(clip_id: str, k: int, per_clip: int) -> str:
+    return clip_id if per_clip == 1 else f"{clip_id}#{k}"
+
+
+def make_scorer(spec: str) -> Any:
+    def record(task: Task, resps: list[Response]) -> dict[str, Any]:
+        resp = resps[0]
+        rec = {**task.payload, "response": resp.text.strip(), "generator": spec,
+               "finish_reason": resp.finish_reason}
+        if resp.error:
+            rec["error"] = resp.error
+        return rec
+
+    return record
+
+
+def run_build_data(cfg: DistillConfig, *, backend: Backend | None = None, console: Any = None) -> tuple[Path, RunStats]:
+    meta_path = Path(cfg.metadata)
+    clips = load_metadata(meta_path, limit=cfg.limit)
+    pool = load_instructions(cfg.instructions, replace=cfg.replace_instructions)
+    tasks = build_tasks(clips, cfg, pool, cfg.dataset or meta_path.stem)
+    if backend is None:
+        backend = create_backend(cfg.model)
+    out = shard_dir(cfg)
+    fingerprint = {
+        "task": "desta-distill",
+        "model": backend.identity(),
+        "metadata_sha256": file_sha256(meta_path),
+        "instructions": stable_hash(pool, 16),
+        "per_clip": cfg.per_clip,
+        "seed": cfg.seed,
+        "system_prompt": cfg.system_prompt,
+        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature},
+        "shard": list(cfg.shard),
+        "limit": cfg.limit,
+        "dataset": cfg.dataset,
+    }
+    open_run_dir(out, fingerprint, overwrite=cfg.overwrite)
+    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
+    runner = Runner(backend, mode="generate", run_dir=out, cache=cache, progress=cfg.progress, console=console,
+                    description=f"distill {cfg.model.spec}")
+    try:
+        stats = runner.run(tasks, make_scorer(cfg.model.spec))
+    finally:
+        backend.close()
+        if cache is not None:
+            cache.close()
+    return out / SAMPLES_FILE, stats
