@@ -257,3 +257,10 @@ def test_blind_packet_hides_keys_and_answers_are_recorded_honestly(tmp_path: Pat
     r = subprocess.run([sys.executable, "-m", "akb", "build", "answers", str(src), str(ans), "--reviewer", "akb.build.procedural",
                         "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "blind review" in r.stderr
+
+
+def test_accidentals_keep_template_questions_apart() -> None:
+    from akb.build.checks import _norm_q
+
+    assert _norm_q("Key signature of B♭ major?") != _norm_q("Key signature of B major?")
+    assert _norm_q("A chord spelled C–E–G♯") != _norm_q("A chord spelled C–E–G")

@@ -28,8 +28,12 @@ class Problem:
     message: str
 
 
+# Accidentals are not word characters but change the question (B major vs B♭ major).
+_ACCIDENTALS = str.maketrans({"♯": " sharp ", "♭": " flat ", "♮": " natural "})
+
+
 def _norm_q(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.translate(_ACCIDENTALS).lower())).strip()
 
 
 def near_duplicates(items: Sequence[Item], threshold: float = 0.85) -> list[tuple[str, str, float]]:
