@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# A fresh datasets cache per session: datasets keys a local folder's cache on its path, so a
+# release rebuilt at a reused temp path could otherwise be read back stale.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="akb-hf-datasets-")
 
 sys.path.insert(0, str(Path(__file__).parent))
 

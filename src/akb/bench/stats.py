@@ -34,4 +34,7 @@ def bench_stats(items: Sequence[Item], taxonomy: Taxonomy) -> dict[str, Any]:
         "provenance": dict(Counter(i.provenance.method for i in items).most_common()),
         "review_status": dict(Counter(i.review.status for i in items).most_common()),
         "with_rationale": sum(bool(i.rationale) for i in items),
+        "with_review_record": sum(bool(i.review.reviews) for i in items),
+        "subcategories_under_15": [f"{c}/{s}" for (c, s), n in sorted(by_sub.items()) if n < 15]
+        + [f"{c.id}/{s.id}" for c in taxonomy.categories for s in c.subcategories if (c.id, s.id) not in by_sub],
     }

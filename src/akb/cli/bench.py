@@ -32,9 +32,13 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Counts per category and subcategory, gold letters, provenance and review mix."""
+    from akb.build.checks import near_duplicates
+
     path = file or default_items_path()
     tax = load_taxonomy()
-    s = bench_stats(load_items(path), tax)
+    items = load_items(path)
+    s = bench_stats(items, tax)
+    s["near_duplicates"] = [list(d) for d in near_duplicates(items)]
     if as_json:
         console.print_json(json.dumps(s))
         return
@@ -50,10 +54,14 @@ def stats(
             style = "" if sc["count"] >= min(15, sc["target"]) else "yellow"
             t.add_row(f"  {sc['name']}", f"[{style}]{sc['count']}[/{style}]" if style else str(sc["count"]), str(sc["target"]))
     console.print(t)
-    console.print(f"Gold letters: {s['gold_letters']}")
+    spread = max(s["gold_letters"].values()) - min(s["gold_letters"].values()) if items else 0
+    console.print(f"Gold letters: {s['gold_letters']} (spread {spread}); per category: {s['gold_letters_by_category']}")
+    under = s["subcategories_under_15"]
+    console.print(f"Subcategories with fewer than 15 items: {len(under)}" + (f" ({', '.join(under)})" if under else ""))
+    console.print(f"Near-duplicate pairs: {len(s['near_duplicates'])}")
     console.print(f"Provenance: {s['provenance']}")
     console.print(f"Review status: {s['review_status']}")
-    console.print(f"With rationale: {s['with_rationale']} of {s['items']}")
+    console.print(f"With rationale: {s['with_rationale']} of {s['items']}; with a review record: {s['with_review_record']} of {s['items']}")
 
 
 @app.command()
