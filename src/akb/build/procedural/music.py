@@ -24,7 +24,8 @@ INTERVALS = {"m2": 1, "M2": 2, "m3": 3, "M3": 4, "P4": 5, "A4": 6, "d5": 6, "P5"
              "m7": 10, "M7": 11, "P8": 12}
 INTERVAL_NAMES = {"m2": "minor second", "M2": "major second", "m3": "minor third", "M3": "major third",
                   "P4": "perfect fourth", "A4": "augmented fourth", "d5": "diminished fifth", "P5": "perfect fifth",
-                  "m6": "minor sixth", "M6": "major sixth", "m7": "minor seventh", "M7": "major seventh", "P8": "octave"}
+                  "m6": "minor sixth", "M6": "major sixth", "m7": "minor seventh", "M7": "major seventh", "P8": "octave",
+                  "A5": "augmented fifth", "d7": "diminished seventh"}
 # Tonics with a key signature of at most six accidentals.
 MAJOR_TONICS = ["C", "G", "D", "A", "E", "B", "F#", "F", "B-", "E-", "A-", "D-", "G-"]
 MINOR_TONICS = ["A", "E", "B", "F#", "C#", "G#", "D", "G", "C", "F", "B-", "E-"]
@@ -247,9 +248,15 @@ def _chord_quality_make(rng: random.Random) -> Draft | None:
     shown = "–".join(name(s) for s in spelled)
     return _draft("music.chord_quality", "harmony_chords",
                   f"A chord is spelled {shown} (root position, root first). What kind of chord is it?",
-                  key, dist[:3],
-                  f"Above the root {name(spelled[0])} the chord stacks {', '.join(INTERVAL_NAMES.get(i, i) for i in table[quality])}: a {key}.",
+                  key, dist[:3], chord_quality_rationale(name(spelled[0]), table[quality], key),
                   p, "medium" if seventh else "easy")
+
+
+def chord_quality_rationale(root: str, intervals: list[str], quality: str) -> str:
+    named = [INTERVAL_NAMES[i] for i in intervals]
+    listed = ", ".join(f"a {n}" for n in named[:-1]) + f" and a {named[-1]}"
+    article = "an" if quality[0] in "aeiou" else "a"
+    return f"Above the root {root} the chord stacks {listed}: {article} {quality}{' chord' if 'seventh' in quality else ''}."
 
 
 # ---------------------------------------------------------------- transposing instruments
