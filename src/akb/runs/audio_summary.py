@@ -41,6 +41,10 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     if summary.get("captioner"):
         lines += [f"Captioner: `{summary['captioner']}`. Backbone LLM: `{summary['model']}`"
                   f"{', mode ' + summary['mode'] if summary.get('mode') else ''}.", ""]
+    elif summary.get("connector"):
+        enc = (summary.get("identity") or {}).get("encoder")
+        lines += [f"Audio LLM: connector `{summary['connector']}` on the backbone LLM `{summary['model']}`"
+                  f"{f', encoder `{enc}`' if enc else ''}.", ""]
     if not summary.get("complete", True):
         st = summary.get("stats", {})
         lines += [f"**Incomplete**: {st.get('failed', '?')} item(s) failed (counted wrong below); "

@@ -26,11 +26,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from akb.audio.captioners.base import (
     CaptionCache,
     Clip,
+    clips_for,
     create_captioner,
     default_caption_cache_path,
 )
 from akb.audio.captioners.batch import CaptionOutcome, caption_clips
-from akb.audio.io import AudioError, resolve_in_root
 from akb.bench.audio_benchmarks import AudioBenchmark, load_audio_benchmark, parse_spec
 from akb.bench.audio_items import AudioItem
 from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples, score_sample
@@ -184,22 +184,6 @@ def _slug(s: str) -> str:
 
 def default_run_dir(cfg: CascadeConfig, bench_name: str, mode: str) -> Path:
     return Path("runs") / "cascade" / f"{bench_name}-{_slug(cfg.captioner)}-{_slug(cfg.model.spec)}-{mode}"
-
-
-def clips_for(items: Sequence[AudioItem], root: Path) -> dict[str, Clip]:
-    """One Clip per distinct audio path; a path escaping the root is a clip with an error."""
-    clips: dict[str, Clip] = {}
-    for it in items:
-        c = clips.get(it.audio)
-        if c is None:
-            try:
-                path: Path | None = resolve_in_root(root, it.audio)
-                err = None
-            except AudioError as e:
-                path, err = None, str(e)
-            c = clips[it.audio] = Clip(key=it.audio, path=path, error=err)
-        c.item_ids.append(it.id)
-    return clips
 
 
 def _caption_progress(console: Console, enabled: bool) -> Progress:
