@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from akb.cli.common import console, err_console
+from akb.cli.common import console, err_console, run_audio_command
 from akb.cli.probe import _parse_options
 from akb.core.errors import ConfigError
 
@@ -131,7 +131,6 @@ def evaluate(
 ) -> None:
     """Answer an audio benchmark with a trained DeSTA model; scored like MMAU/MMAR's official
     scripts and akb's robust rule. Resumable; items whose clip fails are retried on a rerun."""
-    from akb.runs.audio_summary import summary_markdown
     from akb.runs.grounded import GroundedEvalConfig, run_grounded
 
     cfg = _validated(GroundedEvalConfig, checkpoint=str(checkpoint), data=data,
@@ -139,20 +138,8 @@ def evaluate(
                      benchmark=benchmark, split=split, asr=asr, llm=llm, encoder=encoder, batch_size=batch_size,
                      max_new_tokens=max_new_tokens, limit=limit, device=device, label=label,
                      use_cache=not no_cache, progress=not no_progress, overwrite=overwrite)
-    try:
-        res = run_grounded(cfg, console=err_console)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]: finished answers are saved; run the same command again to resume")
-        raise typer.Exit(130) from None
-    typer.echo(summary_markdown(res.summary))
-    m = res.metrics
-    console.print(f"official {m.official.overall.pct_ci()} | robust {m.robust.overall.pct_ci()} on "
-                  f"{m.official.overall.n} items; missing {m.missing}, invalid {m.robust.invalid}")
-    console.print(f"results: {res.run_dir}/summary.json, summary.md, samples.jsonl, predictions.json")
-    if not res.complete:
-        err_console.print(f"[yellow]incomplete[/yellow]: {res.stats['failed']} item(s) failed (see summary.md); "
-                          "they are counted wrong; fix the cause and run the same command again")
-        raise typer.Exit(3)
+    run_audio_command(lambda: run_grounded(cfg, console=err_console), saved="answers",
+                      files="summary.json, summary.md, samples.jsonl, predictions.json")
 
 
 @app.command()

@@ -32,13 +32,13 @@ from akb.audio.captioners.base import clips_for
 from akb.audio.io import AudioError
 from akb.bench.audio_benchmarks import AudioBenchmark, benchmark_spec, load_audio_benchmark
 from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples, score_sample
+from akb.bench.audio_scoring import AudioMetrics, score_sample
 from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import ConfigError
 from akb.core.hashing import directory_fingerprint
-from akb.core.jsonl import JsonlAppender, iter_jsonl
+from akb.core.jsonl import JsonlAppender
 from akb.core.paths import default_cache_path
-from akb.runs.audio_summary import audio_summary, write_audio_summary, write_predictions
+from akb.runs.audio_summary import audio_summary, collect_run, write_audio_summary
 from akb.runs.results import open_run_dir
 from akb.runs.runner import SAMPLES_FILE, read_done
 
@@ -206,14 +206,9 @@ def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
 def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: GroundedEvalConfig,
               record: dict[str, Any], identity: dict[str, Any], run_stats: dict[str, Any],
               failures: list[str]) -> GroundedResult:
-    wanted = {i.id for i in items}
-    path = run_dir / SAMPLES_FILE
-    samples = [rec for _, rec in iter_jsonl(path) if rec["id"] in wanted] if path.exists() else []
-    metrics = metrics_from_samples(items, samples)
-    n_pred = write_predictions(run_dir / PREDICTIONS_FILE, bench, samples)
-    failed = len(items) - len(samples)
-    stats = {"items_selected": len(items), "items_scored": len(samples), "failed": failed,
-             "unreadable_entries": len(bench.problems), **run_stats, "predictions_written": n_pred}
+    _, metrics, counts = collect_run(run_dir, bench, items, PREDICTIONS_FILE)
+    failed = counts["failed"]
+    stats = {**counts, **run_stats}
     llm_spec = f"hf:{identity['llm']}"
     summary = audio_summary(
         task="grounded", model=llm_spec, benchmark=bench.name, split=cfg.split or bench.split, metrics=metrics,
