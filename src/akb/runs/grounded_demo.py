@@ -202,7 +202,8 @@ def _run(run_dir: Path, world_root: Path, s: DemoSettings, limit: int | None, pr
     if not (out / "final" / "desta_config.json").exists():
         train(TrainConfig(model=model_cfg, data=[str(world / "distill")], audio_root=str(suite), out=str(out),
                           epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, warmup_steps=10, save_every=10_000,
-                          log_every=1, num_workers=0, seed=s.seed, progress=progress), console=console)
+                          log_every=1, num_workers=0, seed=s.seed, precision="no", progress=progress),
+              console=console)
     losses = [r["loss"] for r in read_metrics(out)]
     k = max(1, len(losses) // 10)
     train_loss = (sum(losses[:k]) / k, sum(losses[-k:]) / k) if losses else None
