@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from akb.audio.features import analyse
 from akb.audio.io import load_audio
-from akb.bench.audio_benchmarks import load_audio_benchmark
+from akb.bench.audio_benchmarks import benchmark_spec, load_audio_benchmark
 from akb.bench.synth import METADATA_FILE, SUITE_FILE, TASKS, make_suite
 from akb.cli.app import app
 from akb.core.errors import ConfigError, DataError
@@ -139,3 +139,20 @@ def test_synth_make_cli(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["synth", "make", str(tmp_path / "s"), "--per-task", "1", "--tasks", "tempo,loudness"])
     assert r.exit_code == 0, r.output
     assert "2 items" in r.output and (tmp_path / "s" / SUITE_FILE).exists()
+
+
+def test_a_plain_file_is_read_as_the_benchmark_named_or_as_mmau(tmp_path: Path) -> None:
+    """``akb ground eval --data``: a spec, or a plain file with --benchmark (default MMAU's format)."""
+    assert benchmark_spec("data/mmau-test-mini.json") == "mmau:data/mmau-test-mini.json"
+    assert benchmark_spec("MMAR-meta.json", "MMAR") == "mmar:MMAR-meta.json"
+    assert benchmark_spec("mmar:MMAR-meta.json", "mmar") == "mmar:MMAR-meta.json"
+    assert benchmark_spec("synth:suite/") == "synth:suite/" and benchmark_spec("synth") == "synth"
+    with pytest.raises(ConfigError, match="names the benchmark mmau, but mmar was asked for"):
+        benchmark_spec("mmau:x.json", "mmar")
+    with pytest.raises(ConfigError, match="unknown benchmark 'audiocaps'"):
+        benchmark_spec("x.json", "audiocaps")
+    meta = tmp_path / "MMAR-meta.json"
+    meta.write_text(json.dumps([{"id": "m1", "audio_path": "a.wav", "question": "q?", "choices": ["x", "y"],
+                                 "answer": "y", "modality": "mix-sound-speech"}]))
+    bench = load_audio_benchmark(benchmark_spec(str(meta), "mmar"))
+    assert bench.name == "mmar" and bench.items[0].group == "mix-sound-speech" and bench.prediction_key == "answer_prediction"

@@ -139,3 +139,31 @@ def test_build_data_refuses_clips_outside_the_root(tmp_path: Path, fake_api) -> 
     with pytest.raises(Exception, match="escapes the audio root"):
         run_build_data(cfg)
     assert fake_api.requests == []
+
+
+def test_a_clip_with_its_own_instructions_draws_from_them(tmp_path: Path, fake_api) -> None:
+    """Questions about one clip (a QA set's, the synthetic suite's) replace the shared pool for it."""
+    sf.write(tmp_path / "a.wav", np.zeros(16000, dtype=np.float32), 16000)
+    sf.write(tmp_path / "b.wav", np.zeros(16000, dtype=np.float32), 16000)
+    own = ["Is the tone rising?", "How many tones are there?", " "]
+    meta = tmp_path / "meta.jsonl"
+    meta.write_text(json.dumps({"audio": "a.wav", "labels": ["tone"], "instructions": own}) + "\n"
+                    + json.dumps({"audio": "b.wav", "labels": ["noise"]}) + "\n")
+    assert load_metadata(meta)[0].instructions == own[:2]  # blanks dropped
+    assert seed_description(load_metadata(meta)[0], duration=1.0) == "[00:00-00:01] (tone)"
+    fake_api.answer = lambda rec: "ok"
+    common = dict(model=ModelConfig(backend="openai", model="m", options={"base_url": fake_api.openai_base_url}),
+                  metadata=str(meta), audio_root=str(tmp_path), progress=False)
+    path, stats = run_build_data(DistillConfig(**common, out=str(tmp_path / "o"), per_clip=2))
+    assert stats.complete
+    prompts = {}
+    for rec in map(json.loads, path.read_text().splitlines()):
+        prompts.setdefault(rec["id"].split("#")[0], set()).add(rec["prompt"])
+    assert prompts["a.wav"] == set(own[:2])
+    assert prompts["b.wav"] <= set(load_instructions()) and len(prompts["b.wav"]) == 2
+    with pytest.raises(ConfigError, match="clip 'a.wav' has 2 instruction\\(s\\) of its own, --per-clip asks for 3"):
+        run_build_data(DistillConfig(**common, out=str(tmp_path / "o3"), per_clip=3))
+    meta.write_text(json.dumps({"audio": "a.wav", "instructions": [" "]}) + "\n")
+    with pytest.raises(DataError) as e:
+        load_metadata(meta)
+    assert e.value.field == "instructions"

@@ -19,7 +19,8 @@ from akb.lalm.config import DestaConfig, LoraSettings, even_taps  # noqa: E402
 from akb.lalm.model import WEIGHTS_FILE, DestaModel, QFormerConnector  # noqa: E402
 from akb.lalm.params import connector_params, count_params  # noqa: E402
 from akb.lalm.processor import IGNORE  # noqa: E402
-from tiny_desta import build_tiny_whisper, clip  # noqa: E402
+from akb.lalm.tiny import build_tiny_whisper  # noqa: E402
+from tiny_desta import clip  # noqa: E402
 from tiny_lm import build_tiny_lm  # noqa: E402
 
 
@@ -252,10 +253,11 @@ def test_grounded_eval_records_transcripts_and_reuses_the_cache(parts: tuple[Pat
     rows = []
     for i, kind in enumerate(["hum", "hiss", "beep"]):
         sf.write(tmp_path / f"{kind}.wav", clip(kind, rng), 16000)
-        rows.append({"id": f"i{i}", "benchmark": "synth", "question": "Which sound?", "choices": ["hum", "hiss", "beep"],
-                     "answer": kind, "audio": f"{kind}.wav", "meta": {"source": "test"}})
-    data = tmp_path / "items.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        rows.append({"id": f"i{i}", "audio_id": f"{kind}.wav", "question": "Which sound?",
+                     "choices": ["hum", "hiss", "beep"], "answer": kind, "task": "sound", "difficulty": "easy",
+                     "source": "test"})
+    data = tmp_path / "items.json"  # MMAU's format, read as such without being told
+    data.write_text(json.dumps(rows))
     saved = model.save_pretrained(tmp_path / "m")
     cfg = dict(checkpoint=str(saved), data=str(data), audio_root=str(tmp_path), batch_size=2, max_new_tokens=4,
                progress=False)
@@ -269,5 +271,64 @@ def test_grounded_eval_records_transcripts_and_reuses_the_cache(parts: tuple[Pat
     assert all(s["cached"] for s in again)
     assert [s["response"] for s in again] == [s["response"] for s in samples]
     assert second.summary["metrics"] == first.summary["metrics"]
+    assert first.summary["benchmark"] == "mmau" and first.summary["metrics"]["official"]["by_group"]["sound"]["n"] == 3
     preds = json.loads((tmp_path / "r1" / "predictions.json").read_text())
     assert preds[0]["source"] == "test" and preds[0]["model_output"] == samples[0]["response"]
+
+
+def test_grounded_run_with_a_corrupt_and_a_missing_clip_finishes_and_reports(parts: tuple[Path, Path],
+                                                                              tmp_path: Path) -> None:
+    """Bad clips fail their items alone (counted wrong, listed, exit code 3), a rerun retries
+    only them, and ``akb report`` reads the grounded summary."""
+    import json
+
+    import soundfile as sf
+
+    saved = DestaModel.build(_config(parts), device="cpu").save_pretrained(tmp_path / "m")
+    root = tmp_path / "audio"
+    root.mkdir()
+    rng = np.random.default_rng(3)
+    kinds = ["hum", "hiss", "beep", "ticking"]
+    for kind in ("hum", "hiss"):
+        sf.write(root / f"{kind}.wav", clip(kind, rng), 16000)
+    (root / "beep.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk" + bytes(40))  # corrupt; ticking.wav is missing
+    entries = [{"id": f"i{i}", "audio_id": f"{k}.wav", "question": "Which sound?", "choices": kinds, "answer": k,
+                "task": "sound", "split": "test-mini", "difficulty": "easy"} for i, k in enumerate(kinds)]
+    entries.append({"id": "bad", "audio_id": "hum.wav", "question": "Which sound?", "choices": kinds, "answer": "bark"})
+    data = tmp_path / "mmau-test-mini.json"
+    data.write_text(json.dumps(entries))
+    run = tmp_path / "run"
+    args = ["ground", "eval", str(saved), "--data", f"mmau:{data}", "--audio-root", str(root), "--asr", "none",
+            "--out", str(run), "--device", "cpu", "--max-new-tokens", "3", "--label", "tiny-desta", "--no-progress"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 3, first.output
+    assert "2 item(s) failed" in first.output
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["task"] == "grounded" and not summary["complete"]
+    assert summary["stats"]["failed"] == 2 and summary["stats"]["unreadable_entries"] == 1
+    reasons = dict(f.split(": ", 1) for f in summary["failures"])
+    assert set(reasons) == {"i2", "i3"}
+    assert "not a readable audio file" in reasons["i2"] and "audio file not found" in reasons["i3"]
+    assert "answer 'bark' is not one of the choices" in summary["load_problems"][0]
+    m = summary["metrics"]
+    assert m["missing"] == 2 and m["official"]["overall"]["n"] == 4 and m["official_script"]["n"] == 2
+    assert len(json.loads((run / "predictions.json").read_text())) == 2
+    md = (run / "summary.md").read_text()
+    assert "**Incomplete**: 2 item(s) failed" in md and "- i3: " in md
+
+    rep = CliRunner().invoke(app, ["report", str(run), "--reference", "paper", "--out", str(tmp_path / "rep"),
+                                   "--bootstrap", "200", "--no-progress"])
+    assert rep.exit_code == 0, rep.output
+    assert "incomplete run" in rep.output  # the report says the score covers only what was scored
+    table = (tmp_path / "rep" / "report.md").read_text()
+    assert "tiny-desta" in table and "MMAU(A)" in table
+
+    # Fixed clips: the rerun answers the two failed items only and completes.
+    sf.write(root / "beep.wav", clip("beep", rng), 16000)
+    sf.write(root / "ticking.wav", clip("ticking", rng), 16000)
+    second = CliRunner().invoke(app, args)
+    assert second.exit_code == 0, second.output
+    again = json.loads((run / "summary.json").read_text())
+    assert again["complete"] and again["stats"]["resumed"] == 2 and again["stats"]["computed"] == 2
+    assert again["metrics"]["missing"] == 0 and len(json.loads((run / "predictions.json").read_text())) == 4
+    assert len((run / "samples.jsonl").read_text().splitlines()) == 4

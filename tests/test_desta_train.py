@@ -25,6 +25,7 @@ from akb.cli.app import app  # noqa: E402
 from akb.core.errors import DataError, ResumeError  # noqa: E402
 from akb.lalm.config import DestaConfig, TrainConfig  # noqa: E402
 from akb.lalm.model import DestaModel  # noqa: E402
+from akb.lalm.tiny import build_tiny_whisper  # noqa: E402
 from akb.lalm.train import read_metrics, train  # noqa: E402
 
 
@@ -48,16 +49,18 @@ def _cli(*args: str) -> Any:
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     w = tmp_path_factory.mktemp("desta-world")
     lm = T.build_text_fitted_lm(w / "lm", steps=180)
-    whisper = T.build_tiny_whisper(w / "whisper")
+    whisper = build_tiny_whisper(w / "whisper")
     root = w / "audio"
     meta = w / "meta.jsonl"
     meta.write_text("".join(json.dumps(r) + "\n" for r in T.make_clips(root, "train", 16, seed=1)))
     rng = random.Random(5)
-    items = [{"id": f"q{i}", "benchmark": "synth", "question": T.QUESTION, "choices": T.mcq_choices("", rng),
-              "answer": r["sound_labels"][0], "audio": r["audio"]}
+    # The held-out questions in MMAU's format (a JSON list; the answer is the choice text).
+    items = [{"id": f"q{i}", "audio_id": r["audio"], "question": T.QUESTION, "choices": T.mcq_choices("", rng),
+              "answer": r["sound_labels"][0], "dataset": "tiny-synth", "task": "sound", "split": "heldout",
+              "category": "event", "sub-category": r["sound_labels"][0], "difficulty": "easy"}
              for i, r in enumerate(T.make_clips(root, "heldout", 6, seed=2))]
-    bench = w / "heldout.jsonl"
-    bench.write_text("".join(json.dumps(x) + "\n" for x in items))
+    bench = w / "heldout.json"
+    bench.write_text(json.dumps(items))
     pool = w / "instructions.txt"
     pool.write_text("\n".join(T.instruction_pool()) + "\n")
     # The backbone answers seed description + instruction through the hf backend and the runner,
@@ -117,8 +120,15 @@ def test_training_cuts_the_loss_and_audio_answers_beat_chance(world: dict[str, P
     assert binomtest(acc["correct"], acc["n"], 0.25, alternative="greater").pvalue < 1e-4
     assert acc["correct"] >= control["correct"] + 6
 
+    # Scored by the official MMAU rule and the robust one, broken down by the file's own fields.
+    assert set(trained["metrics"]["official"]["by_subcategory"]) == set(T.CLASSES)
+    assert trained["metrics"]["missing"] == 0 and trained["benchmark"] == "mmau" and trained["split"] == "heldout"
+    samples = {s["id"]: s for s in map(json.loads, (w / "eval" / "samples.jsonl").read_text().splitlines())}
+    assert sum(s["correct"] for s in samples.values()) == acc["correct"]
     preds = json.loads((w / "eval" / "predictions.json").read_text())
-    assert len(preds) == 24 and all(p["model_output"] == p["answer_prediction"] for p in preds)
+    # MMAU's official script reads model_output: every entry, as written, with the model's raw answer.
+    assert len(preds) == 24 and all("answer_prediction" not in p for p in preds)
+    assert all(p["model_output"] == samples[p["id"]]["response"] and p["task"] == "sound" for p in preds)
     # A second run of the same command resumes: nothing is generated again.
     again = _eval(world, w / "train" / "final", w / "eval")
     assert again["metrics"] == trained["metrics"]

@@ -1,7 +1,9 @@
-"""akb quickstart: every evaluation that exists, then the report; unbuilt steps skip cleanly."""
+"""akb quickstart: every evaluation (probe, cascade, tiny DeSTA) runs for real, then the report;
+steps that cannot run in an install skip cleanly."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,32 +12,68 @@ from pathlib import Path
 
 from rich.console import Console
 
-from akb.runs.quickstart import STEPS, Step, StepContext, probe_random, run_quickstart, select_steps
+from akb.runs.quickstart import (
+    STEPS,
+    SkipStep,
+    Step,
+    StepContext,
+    probe_random,
+    run_quickstart,
+    select_steps,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_quickstart_command_runs_the_steps_and_ends_in_the_report(tmp_path: Path) -> None:
+def _summary(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def test_quickstart_command_runs_every_evaluation_and_ends_in_the_report(tmp_path: Path) -> None:
     out = tmp_path / "qs"
     cmd = [sys.executable, "-m", "akb", "quickstart", "--out", str(out), "--limit", "30"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=os.environ)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=os.environ)
     assert r.returncode == 0, r.stderr
     total = len(STEPS) + 1
     for i, s in enumerate(STEPS, start=1):
         assert f"[{i}/{total}] {s.name}" in r.stderr  # progress, step by step
-        assert re.search(rf"^{re.escape(s.name)}\s+(ran|skipped)", r.stdout, re.M), s.name
+        assert re.search(rf"^{re.escape(s.name)}\s+ran \(", r.stdout, re.M), (s.name, r.stdout, r.stderr[-3000:])
     assert f"[{total}/{total}] report" in r.stderr
     assert "| MMAU(A) | 0.75 (n=8) |" in r.stdout  # the published numbers are in the report
+    runs = out / "runs"
     for name in ("probe-embedding", "probe-random"):
-        assert (out / "runs" / name / "summary.json").is_file()
+        assert _summary(runs / name)["metrics"]["overall"]["n"] == 30
+    # The cascade: what `akb cascade` does by default (synthetic suite, dsp, embedding baseline).
+    cascade = _summary(runs / "cascade-synth-dsp")
+    assert (cascade["task"], cascade["benchmark"], cascade["captioner"], cascade["model"]) == ("cascade", "synth", "dsp", "embedding")
+    assert cascade["complete"] and cascade["metrics"]["official"]["overall"]["n"] == 30
+    # The tiny DeSTA world: built offline under the quickstart's output, answered from audio.
+    grounded = _summary(runs / "grounded-tiny-desta")
+    assert (grounded["task"], grounded["benchmark"], grounded["label"]) == ("grounded", "synth", "tiny-desta (demo)")
+    assert grounded["complete"] and grounded["metrics"]["official"]["overall"]["n"] == 30
+    assert grounded["data"]["sha256"] == cascade["data"]["sha256"]  # the same held-out questions as the cascade
+    world = next((out / "work" / "grounded-tiny-desta").iterdir())
+    assert (world / "train" / "final" / "desta_config.json").is_file()
+    distilled = [json.loads(x) for x in (world / "distill" / "samples.jsonl").read_text().splitlines()]
+    assert distilled and all(d["generator"] == f"hf:{world / 'lm'}" for d in distilled)
+    assert "tiny DeSTA, from audio:" in r.stderr and "dsp captions + embedding baseline:" in r.stderr
+    # The report holds all four runs: Table 2 (cascade) and Table 3 (audio-grounded) included.
+    md = (out / "report" / "report.md").read_text()
+    assert "| embedding (run) | dsp |" in md and "| tiny-desta (demo) (run) |" in md
+    assert "AKB-2000, embedding vs random" in md
     html = (out / "report" / "index.html").read_text()
-    assert "embedding (run)" in html and "Gemini-2.5-Pro" in html
-    assert "AKB-2000, embedding vs random" in (out / "report" / "report.md").read_text()
-    # Again: everything resumes, nothing is asked twice.
-    lines = (out / "runs" / "probe-embedding" / "samples.jsonl").read_text().count("\n")
-    r2 = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=os.environ)
+    assert all(x in html for x in ("embedding (run)", "tiny-desta (demo) (run)", "Synth(T)", "Synth(A)", "Gemini-2.5-Pro"))
+
+    # Again: everything resumes, nothing is asked or trained twice.
+    lines = (runs / "probe-embedding" / "samples.jsonl").read_text().count("\n")
+    weights = (world / "train" / "final" / "model.safetensors").stat().st_mtime_ns
+    r2 = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=os.environ)
     assert r2.returncode == 0, r2.stderr
-    assert (out / "runs" / "probe-embedding" / "samples.jsonl").read_text().count("\n") == lines == 30
+    assert (runs / "probe-embedding" / "samples.jsonl").read_text().count("\n") == lines == 30
+    again = _summary(runs / "grounded-tiny-desta")
+    assert again["stats"]["resumed"] == 30 and again["stats"]["computed"] == 0
+    assert again["metrics"] == grounded["metrics"] and _summary(runs / "cascade-synth-dsp")["metrics"] == cascade["metrics"]
+    assert (world / "train" / "final" / "model.safetensors").stat().st_mtime_ns == weights
 
 
 def test_a_step_whose_module_is_not_there_is_skipped_with_one_line(tmp_path: Path) -> None:
@@ -52,17 +90,18 @@ def test_a_step_whose_module_is_not_there_is_skipped_with_one_line(tmp_path: Pat
     assert res.report.html.is_file() and len(res.report.index.runs) == 1
 
 
-def test_steps_without_their_entry_point_skip_and_unknown_names_fail(tmp_path: Path) -> None:
+def test_a_step_missing_an_optional_dependency_skips_and_unknown_names_fail(tmp_path: Path) -> None:
     console = Console(file=open(os.devnull, "w"), record=True, width=200)  # noqa: SIM115
 
-    def no_entry(ctx: StepContext) -> Path:
-        from akb.runs.quickstart import _entry
+    def needs_gpu_stack(ctx: StepContext) -> Path:
+        raise SkipStep("needs torch (pip install 'akb[hf]')")
 
-        return _entry("akb.runs.probe", ctx)  # importable, but has no run_quickstart
-
-    res = run_quickstart(tmp_path / "qs", steps=[Step("half-wired", "x", "akb.runs.probe", no_entry)],
-                         progress=False, console=console, reference="paper")
-    assert res.outcomes[0].status == "skipped" and "has no run_quickstart" in res.outcomes[0].message
+    res = run_quickstart(tmp_path / "qs", steps=[Step("needs-extra", "x", "akb.runs.probe", needs_gpu_stack),
+                                                 Step("probe-random", "chance", "akb.runs.probe", probe_random)],
+                         progress=False, console=console, reference="paper", limit=5)
+    assert [(o.step, o.status) for o in res.outcomes] == [("needs-extra", "skipped"), ("probe-random", "ran")]
+    assert res.outcomes[0].message == "needs torch (pip install 'akb[hf]')"
+    assert "skipped: needs torch" in console.export_text()
     r = subprocess.run([sys.executable, "-m", "akb", "quickstart", "--steps", "nope"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 2 and "unknown step nope" in r.stderr

@@ -1,6 +1,7 @@
 """A tiny DeSTA world built offline: synthetic clips with known classes, a tiny Whisper and a
 tiny Llama (tokenizer trained here) that first learns, from text alone, to answer about a
-clip from its seed description.
+clip from its seed description. The builders live in :mod:`akb.lalm.tiny`; this module
+holds the test's clips, instructions and text examples.
 
 Sound classes (1 s at 16 kHz, ground truth computed, never guessed):
   hum      a low sine (110-190 Hz)        beep     a high sine (2-3 kHz)
@@ -9,13 +10,13 @@ Sound classes (1 s at 16 kHz, ground truth computed, never guessed):
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from akb.lalm import tiny
 from akb.lalm.config import DEFAULT_SYSTEM_PROMPT
 from akb.lalm.data import ClipMeta, generation_messages, seed_description
 from akb.lalm.infer import EVAL_SYSTEM_PROMPT
@@ -24,10 +25,6 @@ SR = 16_000
 CLASSES = ("hum", "beep", "hiss", "ticking")
 DESCRIBE = ("Describe the audio.", "What can you hear?")
 QUESTION = "Which sound is in the clip?"
-TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
-)
 
 
 def clip(kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -103,110 +100,10 @@ def text_examples(n: int, seed: int) -> list[tuple[list[dict[str, str]], str]]:
     return out
 
 
-def build_tokenizer() -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    corpus = [DEFAULT_SYSTEM_PROMPT, EVAL_SYSTEM_PROMPT, "<start_audio><end_audio> [00:00-00:01]",
-              *instruction_pool(), *(f"It is a {c}. ({c}) \"{c}\" {c}" for c in CLASSES)]
-    tok = Tokenizer(models.BPE(unk_token=None))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    specials = ["<|bos|>", "<|eos|>", "<|pad|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
-    trainer = trainers.BpeTrainer(vocab_size=420, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(corpus * 5, trainer=trainer)
-    hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|bos|>", eos_token="<|eos|>", pad_token="<|pad|>")
-    hf.chat_template = TEMPLATE
-    return hf
-
-
 def build_text_fitted_lm(path: Path, *, steps: int = 260, seed: int = 0) -> Path:
     """A tiny Llama trained briefly, text only, to answer from seed descriptions; saved to ``path``."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    corpus = [DEFAULT_SYSTEM_PROMPT, EVAL_SYSTEM_PROMPT, "<start_audio><end_audio> [00:00-00:01]",
+              *instruction_pool(), *(f"It is a {c}. ({c}) \"{c}\" {c}" for c in CLASSES)]
+    return tiny.build_text_fitted_lm(path, text_examples(1200, seed), corpus=corpus * 5, steps=steps, seed=seed,
+                                     max_positions=256)
 
-    tok = build_tokenizer()
-    torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    model = LlamaForCausalLM(cfg)
-    rows = []
-    for chat, answer in text_examples(1200, seed):
-        prompt = tok(tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True),
-                     add_special_tokens=False)["input_ids"]
-        resp = tok(answer, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
-        rows.append((prompt + resp, [-100] * len(prompt) + resp))
-    opt = torch.optim.AdamW(model.parameters(), lr=4e-3, weight_decay=0.0)
-    g = random.Random(seed)
-    model.train()
-    for _ in range(steps):
-        batch = g.sample(rows, 32)
-        n = max(len(x) for x, _ in batch)
-        ids = torch.tensor([x + [tok.pad_token_id] * (n - len(x)) for x, _ in batch])
-        lab = torch.tensor([y + [-100] * (n - len(y)) for _, y in batch])
-        att = (torch.arange(n)[None] < torch.tensor([len(x) for x, _ in batch])[:, None]).long()
-        loss = model(input_ids=ids, attention_mask=att, labels=lab).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-    model.eval()
-    path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    (path / "fit.json").write_text(json.dumps({"final_loss": float(loss.detach())}))
-    return path
-
-
-def whisper_tokenizer() -> Any:
-    """A tiny Whisper-style tokenizer: words over a-j, then <|nospeech|> and <|notimestamps|>
-    as the last ids (timestamp tokens would follow them, as in Whisper's vocabulary)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE(unk_token=None))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=40, special_tokens=["<|endoftext|>", "<|startoftranscript|>"],
-                                  initial_alphabet=list("abcdefghij "))
-    tok.train_from_iterator(["a b c d e f g h i j"] * 3, trainer=trainer)
-    hf = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    hf.add_special_tokens({"additional_special_tokens": ["<|nospeech|>", "<|notimestamps|>"]})
-    return hf
-
-
-def build_tiny_whisper(path: Path, *, seed: int = 0, layers: int = 2) -> Path:
-    """A random tiny Whisper (1-s window: 100 mel frames -> 50 encoder frames) with its feature
-    extractor, tokenizer and generation config, saved to ``path``."""
-    import torch
-    from transformers import (
-        GenerationConfig,
-        WhisperConfig,
-        WhisperFeatureExtractor,
-        WhisperForConditionalGeneration,
-    )
-
-    tok = whisper_tokenizer()
-    ids = {t: tok.convert_tokens_to_ids(t) for t in ("<|endoftext|>", "<|startoftranscript|>", "<|notimestamps|>")}
-    torch.manual_seed(seed)
-    cfg = WhisperConfig(d_model=64, encoder_layers=layers, encoder_attention_heads=4, encoder_ffn_dim=128,
-                        decoder_layers=1, decoder_attention_heads=4, decoder_ffn_dim=128, num_mel_bins=20,
-                        max_source_positions=50, max_target_positions=64, vocab_size=len(tok) + 1,
-                        pad_token_id=ids["<|endoftext|>"], bos_token_id=ids["<|endoftext|>"],
-                        eos_token_id=ids["<|endoftext|>"], decoder_start_token_id=ids["<|startoftranscript|>"])
-    model = WhisperForConditionalGeneration(cfg)
-    # Whisper's init (std 0.02) leaves a random encoder's output dominated by its sinusoidal
-    # positions; He-initialised convolutions let the clip's content through, as trained ones do.
-    enc = model.model.encoder
-    with torch.no_grad():
-        for conv in (enc.conv1, enc.conv2):
-            torch.nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
-    model.generation_config = GenerationConfig(
-        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids["<|endoftext|>"],
-        pad_token_id=ids["<|endoftext|>"], no_timestamps_token_id=ids["<|notimestamps|>"], max_length=64)
-    path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    WhisperFeatureExtractor(feature_size=20, chunk_length=1).save_pretrained(path)
-    return path

@@ -191,6 +191,21 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return name.strip().lower(), (arg.strip() or None)
 
 
+def benchmark_spec(data: str, benchmark: str | None = None, *, default: str = "mmau") -> str:
+    """The spec for ``data``: a spec already (``mmau:FILE``, ``mmar:FILE``, ``synth[:DIR]``),
+    or a plain file read as ``benchmark`` (by default MMAU's format, which the synthetic
+    suite shares). A spec whose benchmark contradicts ``benchmark`` is refused."""
+    name, _ = parse_spec(data)
+    want = benchmark.strip().lower() if benchmark else None
+    if want is not None and want not in BUILTIN:
+        raise ConfigError(f"unknown benchmark '{benchmark}'; known: {', '.join(sorted(BUILTIN))}")
+    if name in BUILTIN:
+        if want is not None and want != name:
+            raise ConfigError(f"'{data}' names the benchmark {name}, but {want} was asked for")
+        return data
+    return f"{want or default}:{data}"
+
+
 def load_audio_benchmark(spec: str, audio_root: str | Path | None = None, **kwargs: Any) -> AudioBenchmark:
     """Load ``mmau:PATH``, ``mmar:PATH``, ``synth`` or ``synth:DIR``."""
     name, arg = parse_spec(spec)

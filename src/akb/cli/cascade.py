@@ -9,10 +9,10 @@ import typer
 
 from akb.cli.common import (
     build_run_config,
-    console,
     err_console,
     parse_options,
     read_run_config,
+    run_audio_command,
     split_csv,
 )
 
@@ -52,7 +52,6 @@ def cascade(
     baseline. Re-running the same command on the same --out resumes.
     """
     from akb.models.spec import ModelConfig, parse_model_spec
-    from akb.runs.audio_summary import summary_markdown
     from akb.runs.cascade import CascadeConfig, run_cascade
 
     raw: dict[str, Any] = read_run_config(config)
@@ -75,20 +74,8 @@ def cascade(
                  "cache": str(cache) if cache else None, "caption_cache": str(caption_cache) if caption_cache else None}
     cfg = build_run_config(CascadeConfig, raw, overrides, source=config, cot=cot, no_cache=no_cache,
                            no_progress=no_progress, overwrite=overwrite)
-    try:
-        result = run_cascade(cfg, console=err_console)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]: finished answers and captions are saved; run the same command again to resume")
-        raise typer.Exit(130) from None
-    typer.echo(summary_markdown(result.summary))
-    m = result.metrics
-    console.print(f"official {m.official.overall.pct_ci()} | robust {m.robust.overall.pct_ci()} on {m.official.overall.n} items; "
-                  f"missing {m.missing}, invalid {m.robust.invalid}")
-    console.print(f"results: {result.run_dir}/summary.json, summary.md, samples.jsonl, captions.jsonl, predictions.json")
-    if not result.complete:
-        err_console.print(f"[yellow]incomplete[/yellow]: {result.stats['failed']} item(s) failed (see summary.md); "
-                          "they are counted wrong; fix the cause and run the same command again")
-        raise typer.Exit(3)
+    run_audio_command(lambda: run_cascade(cfg, console=err_console), saved="answers and captions",
+                      files="summary.json, summary.md, samples.jsonl, captions.jsonl, predictions.json")
 
 
 def caption(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,26 @@ def build_run_config(cls: Any, raw: dict[str, Any], overrides: dict[str, Any], *
     except ValidationError as e:
         err = e.errors()[0]
         raise ConfigError(f"{source or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+
+
+def run_audio_command(run: Callable[[], Any], *, saved: str, files: str) -> None:
+    """Run an audio evaluation (cascade, grounded) and print its summary and headline. Ctrl-C
+    says what was kept; exit code 3 while items failed, since the same command retries them."""
+    import typer
+
+    from akb.runs.audio_summary import summary_markdown
+
+    try:
+        res = run()
+    except KeyboardInterrupt:
+        err_console.print(f"[yellow]interrupted[/yellow]: finished {saved} are saved; run the same command again to resume")
+        raise typer.Exit(130) from None
+    typer.echo(summary_markdown(res.summary))
+    m = res.metrics
+    console.print(f"official {m.official.overall.pct_ci()} | robust {m.robust.overall.pct_ci()} on {m.official.overall.n} items; "
+                  f"missing {m.missing}, invalid {m.robust.invalid}")
+    console.print(f"results: {res.run_dir}/{files}")
+    if not res.complete:
+        err_console.print(f"[yellow]incomplete[/yellow]: {res.stats['failed']} item(s) failed (see summary.md); "
+                          "they are counted wrong; fix the cause and run the same command again")
+        raise typer.Exit(3)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from akb.cli.common import console, err_console
+from akb.cli.common import console, err_console, run_audio_command
 from akb.cli.probe import _parse_options
 from akb.core.errors import ConfigError
 
@@ -112,11 +112,11 @@ def train(
 @app.command("eval")
 def evaluate(
     checkpoint: Annotated[Path, typer.Argument(help="a saved DeSTA model folder (train's final/)")],
-    data: Annotated[Path, typer.Option("--data", help="benchmark file")],
-    audio_root: Annotated[Path, typer.Option("--audio-root", help="clip paths are relative to this folder")],
+    data: Annotated[str, typer.Option("--data", help="mmau:FILE, mmar:FILE, synth:DIR, or a plain file (see --benchmark)")],
+    audio_root: Annotated[Path | None, typer.Option("--audio-root", help="clip paths are relative to this folder (default: the file's folder)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="run directory (default runs/grounded/LLM-BENCH)")] = None,
-    benchmark: Annotated[str | None, typer.Option(help="mmau, mmar, synth (default: from the items)")] = None,
-    split: Annotated[str | None, typer.Option(help="test-mini, test ...")] = None,
+    benchmark: Annotated[str | None, typer.Option(help="mmau, mmar or synth: the format of a plain --data file (default mmau)")] = None,
+    split: Annotated[str | None, typer.Option(help="test-mini, test ... (default: from the file)")] = None,
     asr: Annotated[str, typer.Option(help="Whisper model for transcripts; auto = the encoder's; none")] = "auto",
     llm: Annotated[str | None, typer.Option(help="where the backbone LLM lives, if moved")] = None,
     encoder: Annotated[str | None, typer.Option(help="where the Whisper encoder lives, if moved")] = None,
@@ -129,19 +129,17 @@ def evaluate(
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
 ) -> None:
-    """Answer an audio benchmark with a trained DeSTA model; resumable like every run."""
+    """Answer an audio benchmark with a trained DeSTA model; scored like MMAU/MMAR's official
+    scripts and akb's robust rule. Resumable; items whose clip fails are retried on a rerun."""
     from akb.runs.grounded import GroundedEvalConfig, run_grounded
 
-    cfg = _validated(GroundedEvalConfig, checkpoint=str(checkpoint), data=str(data), audio_root=str(audio_root),
-                             out=str(out) if out else None, benchmark=benchmark, split=split, asr=asr, llm=llm,
-                             encoder=encoder, batch_size=batch_size, max_new_tokens=max_new_tokens, limit=limit,
-                             device=device, label=label, use_cache=not no_cache, progress=not no_progress,
-                             overwrite=overwrite)
-    res = run_grounded(cfg, console=err_console)
-    o = res.summary["metrics"]["official"]["overall"]
-    acc = "-" if o["accuracy"] is None else f"{100 * o['accuracy']:.1f}%"
-    console.print(f"{res.summary['label']} on {res.summary['benchmark']}: {acc} of {o['n']} items")
-    console.print(f"results: {res.run_dir}/summary.json, samples.jsonl, predictions.json")
+    cfg = _validated(GroundedEvalConfig, checkpoint=str(checkpoint), data=data,
+                     audio_root=str(audio_root) if audio_root else None, out=str(out) if out else None,
+                     benchmark=benchmark, split=split, asr=asr, llm=llm, encoder=encoder, batch_size=batch_size,
+                     max_new_tokens=max_new_tokens, limit=limit, device=device, label=label,
+                     use_cache=not no_cache, progress=not no_progress, overwrite=overwrite)
+    run_audio_command(lambda: run_grounded(cfg, console=err_console), saved="answers",
+                      files="summary.json, summary.md, samples.jsonl, predictions.json")
 
 
 @app.command()

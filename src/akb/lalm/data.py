@@ -22,6 +22,8 @@ Metadata schema (one JSON object per line; :class:`ClipMeta`):
 - ``sound_labels`` (also ``labels``, ``tags``): sound event labels, a list or a
   comma-separated string. ``caption``: a free-text description of the sound.
 - ``attributes``: any further ``{name: value}`` pairs, described in their order.
+- ``instructions``: the clip's own instructions (e.g. the questions a QA set asks about
+  it); when present, the clip's draws come from them instead of the shared pool.
 - Any other key is kept and, when its value is a plain value (text, number, true/false),
   described as an attribute too (``frequency_hz: 440`` -> ``Frequency hz: 440``), except
   bookkeeping keys such as ``split``, ``source``, ``question`` or ``answer``.
@@ -86,6 +88,19 @@ class ClipMeta(BaseModel):
     sound_labels: list[str] | None = Field(None, validation_alias=AliasChoices("sound_labels", "labels", "tags"))
     caption: str | None = None
     attributes: dict[str, Scalar | list[Scalar] | None] = Field(default_factory=dict)
+    instructions: list[str] | None = Field(
+        None, description="this clip's own instructions (e.g. questions about it from a QA set); its draws come "
+        "from these instead of the shared pool")
+
+    @field_validator("instructions")
+    @classmethod
+    def _instructions(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        v = list(dict.fromkeys(x.strip() for x in v if x.strip()))
+        if not v:
+            raise ValueError("instructions, when given, must hold at least one non-empty instruction")
+        return v
 
     @field_validator("sound_labels", mode="before")
     @classmethod

@@ -47,6 +47,24 @@ def load_clips(items: Sequence[AudioItem], audio_root: str | Path) -> list[np.nd
     return [load_audio(resolve_in_root(audio_root, it.audio), sr=SAMPLING_RATE)[0] for it in items]
 
 
+def answer_batch(model: DestaModel, items: Sequence[AudioItem], waves: Sequence[np.ndarray], *,
+                 transcripts: Sequence[str] | None = None, asr: WhisperASR | None = None,
+                 max_new_tokens: int = 512, system: str | None = EVAL_SYSTEM_PROMPT) -> list[Answer]:
+    """One batch: the clips' samples (16 kHz mono) are given, already loaded."""
+    if len(waves) != len(items) or (transcripts is not None and len(transcripts) != len(items)):
+        raise ValueError(f"{len(items)} items, {len(waves)} clips, {len(transcripts or [])} transcripts")
+    if transcripts is not None:
+        texts = [t or "" for t in transcripts]
+    elif asr is not None:
+        texts = asr.transcribe(list(waves))
+    else:
+        texts = [""] * len(items)
+    proc = model.processor
+    enc = [proc.encode(mcq_chat(it, system, model.config.audio_locator), t) for it, t in zip(items, texts, strict=True)]
+    preds = model.generate(proc.collate(enc, list(waves)), max_new_tokens=max_new_tokens)
+    return [Answer(p, t) for p, t in zip(preds, texts, strict=True)]
+
+
 def answer_items(model: DestaModel, items: Sequence[AudioItem], audio_root: str | Path, *,
                  transcripts: Sequence[str] | None = None, asr: WhisperASR | None = None, batch_size: int = 8,
                  max_new_tokens: int = 512, system: str | None = EVAL_SYSTEM_PROMPT,
@@ -56,19 +74,11 @@ def answer_items(model: DestaModel, items: Sequence[AudioItem], audio_root: str 
         raise ValueError(f"{len(transcripts)} transcripts for {len(items)} items")
     model.eval()
     out: list[Answer] = []
-    proc = model.processor
     for start in range(0, len(items), batch_size):
         chunk = list(items[start:start + batch_size])
-        waves = load_clips(chunk, audio_root)
-        if transcripts is not None:
-            texts = [t or "" for t in transcripts[start:start + batch_size]]
-        elif asr is not None:
-            texts = asr.transcribe(waves)
-        else:
-            texts = [""] * len(chunk)
-        enc = [proc.encode(mcq_chat(it, system, model.config.audio_locator), t) for it, t in zip(chunk, texts, strict=True)]
-        preds = model.generate(proc.collate(enc, waves), max_new_tokens=max_new_tokens)
-        batch = [Answer(p, t) for p, t in zip(preds, texts, strict=True)]
+        batch = answer_batch(model, chunk, load_clips(chunk, audio_root),
+                             transcripts=None if transcripts is None else transcripts[start:start + batch_size],
+                             asr=asr, max_new_tokens=max_new_tokens, system=system)
         out += batch
         if on_batch is not None:
             on_batch(batch)

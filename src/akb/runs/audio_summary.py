@@ -11,8 +11,10 @@ from typing import Any
 
 from akb.analysis.metrics import Score
 from akb.bench.audio_benchmarks import AudioBenchmark
-from akb.bench.audio_scoring import AudioMetrics
-from akb.core.jsonl import write_json_atomic
+from akb.bench.audio_items import AudioItem
+from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples
+from akb.core.jsonl import iter_jsonl, write_json_atomic
+from akb.runs.runner import SAMPLES_FILE
 
 
 def audio_summary(*, task: str, model: str, benchmark: str, split: str | None, metrics: AudioMetrics,
@@ -41,6 +43,10 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     if summary.get("captioner"):
         lines += [f"Captioner: `{summary['captioner']}`. Backbone LLM: `{summary['model']}`"
                   f"{', mode ' + summary['mode'] if summary.get('mode') else ''}.", ""]
+    elif summary.get("connector"):
+        enc = (summary.get("identity") or {}).get("encoder")
+        lines += [f"Audio LLM: connector `{summary['connector']}` on the backbone LLM `{summary['model']}`"
+                  f"{f', encoder `{enc}`' if enc else ''}.", ""]
     if not summary.get("complete", True):
         st = summary.get("stats", {})
         lines += [f"**Incomplete**: {st.get('failed', '?')} item(s) failed (counted wrong below); "
@@ -92,3 +98,18 @@ def write_predictions(path: str | Path, bench: AudioBenchmark, samples: Sequence
         out.append({**rec, key: s["pred"]})
     write_json_atomic(path, out)
     return len(out)
+
+
+def collect_run(run_dir: str | Path, bench: AudioBenchmark, items: Sequence[AudioItem],
+                predictions_file: str = "predictions.json") -> tuple[list[dict[str, Any]], AudioMetrics, dict[str, int]]:
+    """The end of every audio run: its samples for ``items`` (an item without one failed and
+    counts as missing), their metrics, ``predictions.json`` written, and the counts for
+    ``stats`` (items selected/scored/failed, unreadable entries, predictions written)."""
+    wanted = {i.id for i in items}
+    path = Path(run_dir) / SAMPLES_FILE
+    samples = [rec for _, rec in iter_jsonl(path) if rec["id"] in wanted] if path.exists() else []
+    metrics = metrics_from_samples(items, samples)
+    n_pred = write_predictions(Path(run_dir) / predictions_file, bench, samples)
+    counts = {"items_selected": len(items), "items_scored": len(samples), "failed": len(items) - len(samples),
+              "unreadable_entries": len(bench.problems), "predictions_written": n_pred}
+    return samples, metrics, counts

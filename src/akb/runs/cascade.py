@@ -26,14 +26,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from akb.audio.captioners.base import (
     CaptionCache,
     Clip,
+    clips_for,
     create_captioner,
     default_caption_cache_path,
 )
 from akb.audio.captioners.batch import CaptionOutcome, caption_clips
-from akb.audio.io import AudioError, resolve_in_root
 from akb.bench.audio_benchmarks import AudioBenchmark, load_audio_benchmark, parse_spec
 from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples, score_sample
+from akb.bench.audio_scoring import AudioMetrics, score_sample
 from akb.bench.prompts import format_options
 from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
@@ -42,7 +42,7 @@ from akb.core.paths import default_cache_path
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.audio_summary import audio_summary, write_audio_summary, write_predictions
+from akb.runs.audio_summary import audio_summary, collect_run, write_audio_summary
 from akb.runs.results import open_run_dir
 from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task, read_done
 
@@ -186,22 +186,6 @@ def default_run_dir(cfg: CascadeConfig, bench_name: str, mode: str) -> Path:
     return Path("runs") / "cascade" / f"{bench_name}-{_slug(cfg.captioner)}-{_slug(cfg.model.spec)}-{mode}"
 
 
-def clips_for(items: Sequence[AudioItem], root: Path) -> dict[str, Clip]:
-    """One Clip per distinct audio path; a path escaping the root is a clip with an error."""
-    clips: dict[str, Clip] = {}
-    for it in items:
-        c = clips.get(it.audio)
-        if c is None:
-            try:
-                path: Path | None = resolve_in_root(root, it.audio)
-                err = None
-            except AudioError as e:
-                path, err = None, str(e)
-            c = clips[it.audio] = Clip(key=it.audio, path=path, error=err)
-        c.item_ids.append(it.id)
-    return clips
-
-
 def _caption_progress(console: Console, enabled: bool) -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, disable=not enabled, transient=False)
@@ -273,17 +257,12 @@ def run_cascade(cfg: CascadeConfig, *, backend: Backend | None = None, captioner
 
 def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: CascadeConfig, mode: str,
               stats: RunStats, record: dict[str, Any], failures: list[str], *, captioner_identity: dict[str, Any]) -> CascadeResult:
-    wanted = {i.id for i in items}
-    path = run_dir / SAMPLES_FILE
-    samples = [rec for _, rec in iter_jsonl(path) if rec["id"] in wanted] if path.exists() else []
-    metrics = metrics_from_samples(items, samples)
-    n_pred = write_predictions(run_dir / PREDICTIONS_FILE, bench, samples)
-    failed = len(items) - len(samples)
+    samples, metrics, counts = collect_run(run_dir, bench, items, PREDICTIONS_FILE)
+    failed = counts["failed"]
     stat_dict = {
-        "items_selected": len(items), "items_scored": len(samples), "failed": failed,
-        "unreadable_entries": len(bench.problems), "resumed": stats.resumed, "from_cache": stats.from_cache,
+        **counts, "resumed": stats.resumed, "from_cache": stats.from_cache,
         "computed": stats.computed, "retry_later": stats.retry_later, "final_errors": stats.final_errors,
-        "seconds": round(stats.seconds, 3), "predictions_written": n_pred,
+        "seconds": round(stats.seconds, 3),
         "prompt_tokens": sum(s.get("prompt_tokens") or 0 for s in samples),
         "completion_tokens": sum(s.get("completion_tokens") or 0 for s in samples),
     }

@@ -109,7 +109,11 @@ def build_tasks(clips: Sequence[ClipMeta], cfg: DistillConfig, pool: Sequence[st
     tasks: list[Task] = []
     i, n = cfg.shard
     for meta in clips:
-        picks = pick_instructions(pool, meta.clip_id, cfg.per_clip, cfg.seed)
+        own = meta.instructions
+        if own is not None and cfg.per_clip > len(own):
+            raise ConfigError(f"clip {meta.clip_id!r} has {len(own)} instruction(s) of its own, "
+                              f"--per-clip asks for {cfg.per_clip}")
+        picks = pick_instructions(own or pool, meta.clip_id, cfg.per_clip, cfg.seed)
         wanted = [(k, ins) for k, ins in enumerate(picks)
                   if shard_of(sample_id(meta.clip_id, k, cfg.per_clip), n) == i]
         if not wanted:
@@ -132,6 +136,11 @@ def build_tasks(clips: Sequence[ClipMeta], cfg: DistillConfig, pool: Sequence[st
 
 def sample_id(clip_id: str, k: int, per_clip: int) -> str:
     return clip_id if per_clip == 1 else f"{clip_id}#{k}"
+
+
+def _short(spec: str, width: int = 40) -> str:
+    """A model spec for a progress line: a long local path keeps its end."""
+    return spec if len(spec) <= width else "..." + spec[-(width - 3):]
 
 
 def make_scorer(spec: str) -> Any:
@@ -170,7 +179,7 @@ def run_build_data(cfg: DistillConfig, *, backend: Backend | None = None, consol
     open_run_dir(out, fingerprint, overwrite=cfg.overwrite)
     cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
     runner = Runner(backend, mode="generate", run_dir=out, cache=cache, progress=cfg.progress, console=console,
-                    description=f"distill {cfg.model.spec}")
+                    description=f"distill {_short(cfg.model.spec)}")
     try:
         stats = runner.run(tasks, make_scorer(cfg.model.spec))
     finally:

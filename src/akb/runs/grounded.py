@@ -1,43 +1,59 @@
-"""``akb ground eval``: a trained DeSTA model answers an audio benchmark.
+"""``akb ground eval``: a trained DeSTA model answers an audio benchmark from the audio.
+
+*What is asked*: an audio benchmark (MMAU, MMAR, the synthetic suite; read by
+:mod:`akb.bench.audio_benchmarks`) with DeSTA's MMAU prompt. *Who answers*: the DeSTA model
+(frozen backbone LLM + trained connector + frozen Whisper encoder), with Whisper's transcript
+where speech is heard. *How it is judged*: the official MMAU/MMAR rule on the raw answer and
+akb's robust rule (:mod:`akb.bench.audio_scoring`), missing answers counted wrong.
 
 The run directory works like every akb run: ``run.json`` (model = backbone + connector
-fingerprint + encoder, ASR, prompt, decoding, data hash), ``samples.jsonl`` appended batch
-by batch (``id``, ``response``, ``transcript``; a rerun resumes), every answer cached in
-SQLite under the model identity and the clip's content, ``predictions.json`` (the items
-with ``model_output`` and ``answer_prediction``, the keys MMAU's and MMAR's official
-scripts read) and ``summary.json`` / ``summary.md``.
+fingerprint + encoder, ASR, prompt, decoding, benchmark hash), ``samples.jsonl`` appended
+batch by batch (the scored sample plus ``response`` and ``transcript``; a rerun resumes),
+every answer cached in SQLite under the model identity and the clip's content,
+``predictions.json`` (the benchmark's entries plus the answer under the key its official
+script reads) and ``summary.json`` / ``summary.md`` (docs/results.md). A clip that is
+missing, unreadable or outside the audio root fails its items alone: they are counted
+wrong, listed, and retried on the next run.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from akb.audio.io import resolve_in_root
+from akb.audio.captioners.base import clips_for
+from akb.audio.io import AudioError
+from akb.bench.audio_benchmarks import AudioBenchmark, benchmark_spec, load_audio_benchmark
 from akb.bench.audio_items import AudioItem
+from akb.bench.audio_scoring import AudioMetrics, score_sample
 from akb.core.cache import ResponseCache, cache_key
+from akb.core.errors import ConfigError
 from akb.core.hashing import directory_fingerprint
-from akb.core.jsonl import JsonlAppender, iter_jsonl, write_json_atomic
+from akb.core.jsonl import JsonlAppender
 from akb.core.paths import default_cache_path
-from akb.runs import _grounded_interim as interim
-from akb.runs.probe import file_sha256
+from akb.runs.audio_summary import audio_summary, collect_run, write_audio_summary
 from akb.runs.results import open_run_dir
 from akb.runs.runner import SAMPLES_FILE, read_done
+
+PREDICTIONS_FILE = "predictions.json"
+PROMPT_VERSION = "desta-mmau-v1"  # DeSTA's MMAU prompt (akb.lalm.infer), greedy
 
 
 class GroundedEvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     checkpoint: str = Field(description="a saved DeSTA model folder (train's final/ or a checkpoint's model/)")
-    data: str = Field(description="benchmark file")
-    audio_root: str
-    benchmark: str | None = Field(None, description="mmau, mmar, synth; default: the items' benchmark")
-    split: str | None = None
+    data: str = Field(description="mmau:FILE, mmar:FILE, synth[:DIR], or a plain benchmark file (see benchmark)")
+    audio_root: str | None = Field(None, description="clip paths are relative to this folder; default: the file's folder")
+    benchmark: str | None = Field(None, description="mmau, mmar or synth, for a plain file; default mmau's format")
+    split: str | None = Field(None, description="override the split read from the file (test-mini, test)")
     out: str | None = None
     label: str | None = None
     llm: str | None = Field(None, description="where the backbone LLM lives now, if not where the config says")
@@ -58,15 +74,10 @@ class GroundedEvalConfig(BaseModel):
 
 class GroundedResult(BaseModel):
     run_dir: str
+    metrics: AudioMetrics
+    stats: dict[str, Any]
+    complete: bool
     summary: dict[str, Any]
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:32]
 
 
 def default_run_dir(llm: str, benchmark: str) -> Path:
@@ -74,16 +85,29 @@ def default_run_dir(llm: str, benchmark: str) -> Path:
     return Path("runs") / "grounded" / f"{slug}-{benchmark}"
 
 
-def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None, console: Any = None) -> GroundedResult:
-    from akb.lalm.asr import WhisperASR
-    from akb.lalm.infer import EVAL_SYSTEM_PROMPT, answer_items, mcq_chat
-    from akb.lalm.model import DestaModel
+def load_benchmark(cfg: GroundedEvalConfig) -> tuple[AudioBenchmark, list[AudioItem]]:
+    bench = load_audio_benchmark(benchmark_spec(cfg.data, cfg.benchmark), cfg.audio_root)
+    if not bench.items:
+        first = bench.problems[0] if bench.problems else "-"
+        raise ConfigError(f"{bench.path}: no usable items ({len(bench.problems)} could not be read; first: {first})")
+    items = bench.items[: cfg.limit] if cfg.limit else list(bench.items)
+    return bench, items
 
-    data_path = Path(cfg.data)
-    items: list[AudioItem] = interim.load_items(data_path)  # WIRE 1: the cascade branch's benchmark loader
-    if cfg.limit:
-        items = items[: cfg.limit]
-    benchmark = cfg.benchmark or items[0].benchmark
+
+def _progress(console: Console | None, enabled: bool, title: str) -> Progress:
+    return Progress(TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, disable=not enabled)
+
+
+def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
+                 console: Console | None = None) -> GroundedResult:
+    from akb.lalm.asr import WhisperASR
+    from akb.lalm.infer import EVAL_SYSTEM_PROMPT, answer_batch, mcq_chat
+    from akb.lalm.model import DestaModel
+    from akb.lalm.processor import SAMPLING_RATE
+
+    console = console or Console(stderr=True)
+    bench, items = load_benchmark(cfg)
     if model is None:
         model = DestaModel.from_pretrained(cfg.checkpoint, device=cfg.device, llm=cfg.llm, encoder=cfg.encoder)
     if asr is None and cfg.asr != "none":
@@ -100,74 +124,99 @@ def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
         "asr": asr.identity() if asr is not None else None,
     }
     decoding = {"max_new_tokens": cfg.max_new_tokens, "greedy": True}
-    fingerprint = {"task": "grounded", "model": identity, "system_prompt": system, "decoding": decoding,
-                   "data_sha256": file_sha256(data_path), "limit": cfg.limit}
-    run_dir = Path(cfg.out) if cfg.out else default_run_dir(model.config.llm, benchmark)
+    fingerprint = {"task": "grounded", "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
+                   "model": identity, "system_prompt": system, "decoding": decoding}
+    run_dir = Path(cfg.out) if cfg.out else default_run_dir(model.config.llm, bench.name)
     record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
     samples_path = run_dir / SAMPLES_FILE
     done = read_done(samples_path)
     pending = [it for it in items if it.id not in done]
+    clips = clips_for(pending, bench.audio_root)
+    failures: dict[str, str] = {}
 
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
+    def fail(item_ids: Sequence[str], reason: str) -> None:
+        for iid in item_ids:
+            failures.setdefault(iid, reason)
+
     keys: dict[str, str] = {}
     requests: dict[str, dict[str, Any]] = {}
     for it in pending:
-        requests[it.id] = request = {"audio_sha256": _file_hash(resolve_in_root(cfg.audio_root, it.audio)),
-                   "chat": mcq_chat(it, system, model.config.audio_locator), **decoding}
-        keys[it.id] = cache_key(identity, request)
-    hits = cache.get_many(list(keys.values())) if cache is not None else {}
-    progress = Progress(TextColumn(f"[bold]grounded {benchmark}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=console, disable=not cfg.progress)
+        try:
+            sha = clips[it.audio].sha256()  # raises for a path outside the root or a missing file
+        except AudioError as e:
+            fail([it.id], str(e))
+            continue
+        requests[it.id] = {"audio_sha256": sha, "chat": mcq_chat(it, system, model.config.audio_locator), **decoding}
+        keys[it.id] = cache_key(identity, requests[it.id])
+
+    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
+    t0 = time.perf_counter()
+    from_cache = computed = 0
     try:
+        hits = cache.get_many(list(keys.values())) if cache is not None else {}
+        progress = _progress(console, cfg.progress, f"grounded {bench.name}")
         with JsonlAppender(samples_path) as out, progress:
             bar = progress.add_task("eval", total=len(items), completed=len(items) - len(pending))
-            todo = []
+
+            def write(it: AudioItem, answer: dict[str, Any], cached: bool) -> None:
+                out.write({**score_sample(it, answer["response"]), **answer, "audio": it.audio, "cached": cached})
+                progress.advance(bar)
+
+            todo: list[AudioItem] = []
             for it in pending:
+                if it.id in failures:
+                    progress.advance(bar)
+                    continue
                 hit = hits.get(keys[it.id])
                 if hit is None:
                     todo.append(it)
                     continue
-                out.write({"id": it.id, **json.loads(hit), "cached": True})
-                progress.advance(bar)
+                write(it, json.loads(hit), True)
+                from_cache += 1
+            model.eval()
             for start in range(0, len(todo), cfg.batch_size):
-                chunk = todo[start:start + cfg.batch_size]
-
-                def write(batch: list[Any], chunk: list[AudioItem] = chunk) -> None:
-                    for it, ans in zip(chunk, batch, strict=True):
-                        rec = {"response": ans.text, "transcript": ans.transcript}
-                        if cache is not None:
-                            cache.put(keys[it.id], identity, requests[it.id], json.dumps(rec, ensure_ascii=False))
-                        out.write({"id": it.id, **rec, "cached": False})
+                chunk, waves = [], []
+                for it in todo[start:start + cfg.batch_size]:
+                    try:
+                        waves.append(clips[it.audio].load(sr=SAMPLING_RATE)[0])
+                        chunk.append(it)
+                    except AudioError as e:
+                        fail([it.id], str(e))
                         progress.advance(bar)
-
-                answer_items(model, chunk, cfg.audio_root, asr=asr, batch_size=cfg.batch_size,
-                             max_new_tokens=cfg.max_new_tokens, system=system, on_batch=write)
+                if not chunk:
+                    continue
+                answers = answer_batch(model, chunk, waves, asr=asr, max_new_tokens=cfg.max_new_tokens, system=system)
+                for it, ans in zip(chunk, answers, strict=True):
+                    rec = {"response": ans.text, "transcript": ans.transcript}
+                    if cache is not None:
+                        cache.put(keys[it.id], identity, requests[it.id], json.dumps(rec, ensure_ascii=False))
+                    write(it, rec, False)
+                    computed += 1
+                for it in chunk:
+                    clips[it.audio].release()
     finally:
         if cache is not None:
             cache.close()
+    stats = {"resumed": len(items) - len(pending), "from_cache": from_cache, "computed": computed,
+             "seconds": round(time.perf_counter() - t0, 3)}
+    return summarise(run_dir, bench, items, cfg, record, identity, stats,
+                     [f"{iid}: {reason}" for iid, reason in failures.items()])
 
-    wanted = {it.id for it in items}
-    preds = {rec["id"]: rec.get("response") for _, rec in iter_jsonl(samples_path) if rec["id"] in wanted}
-    write_json_atomic(run_dir / "predictions.json",
-                      [{**it.meta, "id": it.id, "model_output": preds.get(it.id),
-                        "answer_prediction": preds.get(it.id)} for it in items])
-    metrics = interim.score(items, preds)  # WIRE 2: the official scorer (metrics.official / robust / missing)
-    llm_spec = f"hf:{model.config.llm}"
-    summary = {
-        "task": "grounded",
-        "model": llm_spec,
-        "label": cfg.label or llm_spec,
-        "benchmark": benchmark,
-        "split": cfg.split,
-        "connector": cfg.checkpoint,
-        "identity": identity,
-        "complete": len(preds) == len(items),
-        "metrics": metrics,
-        "data": {"path": str(data_path), "sha256": fingerprint["data_sha256"], "items": len(items)},
-        "created": record.get("created"),
-        "versions": record.get("versions"),
-        "git_commit": record.get("git_commit"),
-    }
-    interim.write_summary(run_dir, summary)  # WIRE 3: the shared summary writer (docs/results.md)
-    return GroundedResult(run_dir=str(run_dir), summary=summary)
 
+def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: GroundedEvalConfig,
+              record: dict[str, Any], identity: dict[str, Any], run_stats: dict[str, Any],
+              failures: list[str]) -> GroundedResult:
+    _, metrics, counts = collect_run(run_dir, bench, items, PREDICTIONS_FILE)
+    failed = counts["failed"]
+    stats = {**counts, **run_stats}
+    llm_spec = f"hf:{identity['llm']}"
+    summary = audio_summary(
+        task="grounded", model=llm_spec, benchmark=bench.name, split=cfg.split or bench.split, metrics=metrics,
+        complete=failed == 0, label=cfg.label, connector=cfg.checkpoint, identity=identity,
+        mode="generate", prompt_version=PROMPT_VERSION,
+        data={"path": str(bench.path), "audio_root": str(bench.audio_root), "sha256": bench.sha256, "items": len(items)},
+        stats=stats, failures=failures, load_problems=[str(p) for p in bench.problems[:50]],
+        versions=record.get("versions"), git_commit=record.get("git_commit"), created=record.get("created"),
+    )
+    write_audio_summary(run_dir, summary)
+    return GroundedResult(run_dir=str(run_dir), metrics=metrics, stats=stats, complete=failed == 0, summary=summary)

@@ -1,18 +1,19 @@
-"""``akb quickstart``: every evaluation that exists, offline on its embedded defaults, then the report.
+"""``akb quickstart``: every evaluation, offline on its embedded defaults, then the report.
 
 The quickstart is an ordered list of :class:`Step`. A step names what it runs, the module
 it needs and the run directory it writes (``OUT/runs/NAME``); its function runs the
 evaluation there and returns that directory. A step whose module is not part of this
-install yet (an evaluation still being built) is skipped with one line saying so, so new
-evaluations join by adding one step to :data:`STEPS`.
+install (an evaluation still being built), or whose optional dependencies are missing, is
+skipped with one line saying so, so new evaluations join by adding one step to
+:data:`STEPS`.
 
-Every step resumes: the run directories and the response cache make a second
-``akb quickstart`` finish at once, and an interrupted one continue where it stopped.
+Every step resumes: the run directories, the response cache and the steps' work folders
+(``OUT/work/NAME``, e.g. the tiny DeSTA world) make a second ``akb quickstart`` finish at
+once, and an interrupted one continue where it stopped.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ class StepContext:
     progress: bool
     console: Console
     limit: int | None = None  # only the first N items of each evaluation (a quick look; tests)
+    work_dir: Path | None = None  # where a step keeps reusable work (models it builds); kept between runs
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ class Step:
     run: Callable[[StepContext], Path]
 
 
-class _Skip(Exception):
-    """A step that cannot run in this install (its evaluation is not wired in yet)."""
+class SkipStep(Exception):
+    """A step that cannot run in this install (an optional dependency is missing)."""
 
 
 def _probe(ctx: StepContext, spec: str, description: str) -> Path:
@@ -65,32 +67,45 @@ def probe_random(ctx: StepContext) -> Path:
     return _probe(ctx, "random", "random baseline")
 
 
-def _entry(module: str, ctx: StepContext) -> Path:
-    """Steps for evaluations built elsewhere call their module's ``run_quickstart(run_dir, ...)``."""
-    mod = importlib.import_module(module)
-    fn = getattr(mod, "run_quickstart", None)
-    if fn is None:
-        raise _Skip(f"{module} has no run_quickstart(run_dir, progress=, console=, limit=) yet")
-    return Path(fn(ctx.run_dir, progress=ctx.progress, console=ctx.console, limit=ctx.limit))
-
-
 def cascade_synth_dsp(ctx: StepContext) -> Path:
-    """The synthetic audio suite through the dsp captioner and the offline text model (cascade)."""
-    return _entry("akb.runs.cascade", ctx)
+    """The synthetic audio suite through the dsp captioner and the offline embedding model:
+    what ``akb cascade`` does with no arguments (cascade)."""
+    from akb.runs.cascade import CascadeConfig, run_cascade
+
+    res = run_cascade(CascadeConfig(out=str(ctx.run_dir), limit=ctx.limit, progress=ctx.progress), console=ctx.console)
+    m = res.metrics
+    ctx.console.print(f"  dsp captions + embedding baseline: {m.official.overall.pct_ci()} % on {m.official.overall.n} "
+                      f"items (official rule)" + ("" if res.complete else f"; {res.stats['failed']} item(s) failed"))
+    return Path(res.run_dir)
 
 
 def grounded_tiny_desta(ctx: StepContext) -> Path:
-    """A tiny DeSTA model trained and evaluated on the synthetic suite (audio-grounded)."""
-    return _entry("akb.runs.grounded", ctx)
+    """A tiny DeSTA model built offline and evaluated from audio on the cascade's synthetic
+    questions (audio-grounded). A tiny Llama, fitted from text alone to answer questions from
+    seed descriptions (the synthetic suite's metadata.jsonl, as is), writes its own training
+    targets for a separate training suite; a small connector on a random tiny Whisper encoder
+    learns from them; ``akb ground eval`` scores it. Demonstration models, not real ones."""
+    missing = [m for m in ("torch", "transformers", "accelerate", "safetensors") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SkipStep(f"needs {', '.join(missing)} (pip install 'akb[hf]')")
+    from akb.runs.grounded_demo import DemoSettings, run_grounded_demo
+
+    settings = DemoSettings.quick() if ctx.limit else DemoSettings()
+    res = run_grounded_demo(ctx.run_dir, ctx.work_dir or ctx.run_dir.parent / "work", settings=settings,
+                            limit=ctx.limit, progress=ctx.progress, console=ctx.console)
+    o = res.summary["metrics"]["official"]["overall"]
+    ctx.console.print(f"  tiny DeSTA, from audio: {100 * o['accuracy']:.1f} % on {o['n']} held-out items (official "
+                      f"rule; chance {100 * res.chance:.1f} %)")
+    return res.run_dir
 
 
 STEPS: list[Step] = [
     Step("probe-embedding", "AKB-2000, embedding baseline", "akb.runs.probe", probe_embedding),
     Step("probe-random", "AKB-2000, random baseline (chance)", "akb.runs.probe", probe_random),
-    Step("cascade-synth-dsp", "synthetic suite, dsp captioner + text model (cascade)", "akb.runs.cascade",
+    Step("cascade-synth-dsp", "synthetic suite, dsp captioner + embedding baseline (cascade)", "akb.runs.cascade",
          cascade_synth_dsp),
-    Step("grounded-tiny-desta", "synthetic suite, tiny DeSTA model (audio-grounded)", "akb.runs.grounded",
-         grounded_tiny_desta),
+    Step("grounded-tiny-desta", "synthetic suite from audio, tiny DeSTA demonstration model (audio-grounded)",
+         "akb.runs.grounded_demo", grounded_tiny_desta),
 ]
 
 
@@ -153,8 +168,9 @@ def run_quickstart(out: str | Path = "runs/quickstart", *, steps: Sequence[Step]
         console.print(f"{head} -> {run_dir}")
         t0 = time.perf_counter()
         try:
-            got = step.run(StepContext(run_dir=run_dir, progress=progress, console=console, limit=limit))
-        except (_Skip, ImportError) as e:
+            got = step.run(StepContext(run_dir=run_dir, progress=progress, console=console, limit=limit,
+                                       work_dir=out / "work" / step.name))
+        except (SkipStep, ImportError) as e:
             console.print(f"  [yellow]skipped[/yellow]: {e}")
             res.outcomes.append(StepOutcome(step.name, "skipped", message=str(e)))
             continue

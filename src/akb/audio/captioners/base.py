@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from akb.audio.io import DEFAULT_SR, AudioError, load_audio
+from akb.audio.io import DEFAULT_SR, AudioError, load_audio, resolve_in_root
 from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import ConfigError
 from akb.core.paths import cache_dir
@@ -43,8 +43,9 @@ BUILTIN: dict[str, str] = {
 
 @dataclass
 class Clip:
-    """One clip to caption: its id as the benchmark names it, the resolved file (None when
-    the path could not be resolved; ``error`` says why) and the items that use it."""
+    """One clip of a benchmark run (to caption, or to answer about): its id as the benchmark
+    names it, the resolved file (None when the path could not be resolved; ``error`` says
+    why) and the items that use it."""
 
     key: str
     path: Path | None
@@ -81,6 +82,28 @@ class Clip:
 
     def release(self) -> None:
         self._audio.clear()
+
+
+class _HasAudio(Protocol):
+    id: str
+    audio: str
+
+
+def clips_for(items: Sequence[_HasAudio], root: str | Path) -> dict[str, Clip]:
+    """One Clip per distinct audio path of a benchmark's items (cascade and grounded runs);
+    a path escaping the root is a clip with an error, so only its items fail."""
+    clips: dict[str, Clip] = {}
+    for it in items:
+        c = clips.get(it.audio)
+        if c is None:
+            try:
+                path: Path | None = resolve_in_root(root, it.audio)
+                err = None
+            except AudioError as e:
+                path, err = None, str(e)
+            c = clips[it.audio] = Clip(key=it.audio, path=path, error=err)
+        c.item_ids.append(it.id)
+    return clips
 
 
 @dataclass(frozen=True)
