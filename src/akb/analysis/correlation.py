@@ -179,7 +179,14 @@ def matrix_markdown(m: Matrix, method: str = "pearson", ci: bool = False) -> str
     for a in m.settings:
         cells = ["1" if a == b else cell_text(m.cell(a, b), method, ci) for b in m.settings]
         lines.append(f"| {m.labels[a]} | " + " | ".join(cells) + " |")
-    notes = [f"- {m.labels[c.a]} ~ {m.labels[c.b]}: {c.note}" for c in m.pairs() if c.note and not c.defined]
+    # A setting with no defined cell at all (e.g. a benchmark only your own run has) gets one
+    # line instead of one per pair.
+    lonely = [s for s in m.settings if len(m.settings) > 4 and all(m.cell(s, o).n < MIN_N for o in m.settings if o != s)]
+    notes = [f"- {m.labels[s]}: no other setting shares {MIN_N} or more models with it, so its correlations "
+             f"are undefined (most models sharing it with one setting: "
+             f"{max((m.cell(s, o).n for o in m.settings if o != s), default=0)})" for s in lonely]
+    notes += [f"- {m.labels[c.a]} ~ {m.labels[c.b]}: {c.note}" for c in m.pairs()
+              if c.note and not c.defined and c.a not in lonely and c.b not in lonely]
     if notes:
         lines += ["", "Undefined cells:", *notes]
     return "\n".join(lines)

@@ -208,8 +208,8 @@ def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, bas
         g = s["gold_letters"]
         L.append(f"| {taxonomy.category_name(cat)} | " + " | ".join(str(g[x]) for x in LETTERS)
                  + f" | {100 * s['gold_longest_rate']:.0f}% |")
-    tot = Counter(i.answer for i in items)
-    L.append("| **All** | " + " | ".join(f"**{tot.get(x, 0)}**" for x in LETTERS) + " | |")
+    tot: Counter[str] = Counter(i.answer for i in items)
+    L.append("| **All** | " + " | ".join(f"**{tot[x]}**" for x in LETTERS) + " | |")
     L += ["", "## Quality baselines", ""]
     if baselines:
         cats = [c.id for c in taxonomy.categories]

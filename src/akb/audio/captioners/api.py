@@ -74,7 +74,7 @@ class APICaptioner(BaseCaptioner):
         # The text backend supplies the client, key handling and retry rules.
         self.backend: Any = create_backend(ModelConfig(backend=provider, model=model, options=opts))
         self.provider, self.model = provider, model
-        self.batch_size = max(1, int(self.backend.concurrency)) * 4
+        self.batch_size = max(1, int(getattr(self.backend, "concurrency", 8))) * 4
 
     @classmethod
     def from_spec(cls, arg: str, options: dict[str, Any] | None = None) -> APICaptioner:
