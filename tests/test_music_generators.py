@@ -18,7 +18,7 @@ N = 40
 
 
 def pc(note: str) -> int:
-    note = note.replace("♭", "-").replace("♯", "#")
+    note = note.replace("-flat", "-").replace("-sharp", "#").replace("♭", "-").replace("♯", "#")
     return (PC[note[0]] + note.count("#") - note.count("-")) % 12
 
 
@@ -116,6 +116,15 @@ def test_meter_and_timing_arithmetic() -> None:
     for d in generate("music.bar_seconds", N, seed=7):
         num, den = (int(x) for x in d.params["meter"].split("/"))
         assert float(d.choices[0].split()[0]) == pytest.approx(num * 4 / den * 60 / d.params["bpm"], rel=5e-3)
+
+
+def test_questions_spell_accidentals_in_words() -> None:
+    # 'B major' and 'B-flat major' must stay different questions under any normalisation
+    # that drops symbols; octave names in scientific pitch notation (G♯4) keep their sign.
+    for gid in ("music.key_signature", "music.chord_quality", "music.transposition", "music.relative_key"):
+        for d in generate(gid, 20, seed=3):
+            assert "♭" not in d.question and "♯" not in d.question, d.question
+            assert not any("♭" in c or "♯" in c for c in d.choices), d.choices
 
 
 def test_harmonic_series_and_beats() -> None:

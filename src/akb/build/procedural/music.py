@@ -10,6 +10,7 @@ same as the key (an augmented fourth is never offered beside a diminished fifth)
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -56,8 +57,22 @@ def _m21() -> Any:
 
 
 def name(pitch_name: str) -> str:
-    """music21 spelling (B-, F#) to the printed one (B♭, F♯)."""
+    """music21 spelling of a pitch class (B-, F#) to the printed one (B-flat, F-sharp). Words, not
+    the ♭/♯ signs, keep questions distinct under any text normalisation and read naturally."""
+    return spell(pitch_name.replace("-", "♭").replace("#", "♯"))
+
+
+def octave_name(pitch_name: str) -> str:
+    """A pitch with its octave in scientific pitch notation (G♯4), signs kept."""
     return pitch_name.replace("-", "♭").replace("#", "♯")
+
+
+_SIGN = re.compile(r"([A-G])([♭♯])(?![♭♯\d])")
+
+
+def spell(text: str) -> str:
+    """Accidentals in words: 'B♭ clarinet' -> 'B-flat clarinet'; octave names (G♯4) are kept."""
+    return _SIGN.sub(lambda m: f"{m.group(1)}-{'flat' if m.group(2) == '♭' else 'sharp'}", text)
 
 
 def _transpose(note: str, interval: str, down: bool = False) -> str:
@@ -74,10 +89,10 @@ def _ok_spelling(n: str) -> bool:
 
 def _draft(gid: str, sub: str, q: str, answer: str, distractors: list[str], why: str, params: dict[str, Any],
            diff: str = "medium") -> Draft | None:
-    opts = [answer, *distractors]
+    opts = [spell(o) for o in (answer, *distractors)]
     if len({o.lower() for o in opts}) != 4:
         return None
-    return Draft(category="music", subcategory=sub, question=q, choices=opts, rationale=why, generator=gid,
+    return Draft(category="music", subcategory=sub, question=spell(q), choices=opts, rationale=spell(why), generator=gid,
                  params=params, source=SOURCE, difficulty=diff)
 
 
@@ -245,7 +260,7 @@ def _chord_quality_make(rng: random.Random) -> Draft | None:
         return None
     dist = [q for q in table if q != quality]
     rng.shuffle(dist)
-    shown = "–".join(name(s) for s in spelled)
+    shown = ", ".join(name(s) for s in spelled)
     return _draft("music.chord_quality", "harmony_chords",
                   f"A chord is spelled {shown} (root position, root first). What kind of chord is it?",
                   key, dist[:3], chord_quality_rationale(name(spelled[0]), table[quality], key),
@@ -261,7 +276,7 @@ def chord_quality_rationale(root: str, intervals: list[str], quality: str) -> st
 
 # ---------------------------------------------------------------- transposing instruments
 def sounding_pitch(p: dict[str, Any]) -> str:
-    return name(_transpose(p["written"], TRANSPOSERS[p["instrument"]], down=True))
+    return name(_transpose(p["written"], TRANSPOSERS[p["instrument"]], down=True))  # spelled by name()
 
 
 def _transposition_make(rng: random.Random) -> Draft | None:
@@ -381,7 +396,7 @@ def _nearest(freq: float) -> str:
     pt = m.pitch.Pitch()
     pt.frequency = freq
     pt.microtone = 0
-    return name(pt.nameWithOctave)
+    return octave_name(pt.nameWithOctave)
 
 
 def _harmonic_pitch_make(rng: random.Random) -> Draft | None:
@@ -398,7 +413,7 @@ def _harmonic_pitch_make(rng: random.Random) -> Draft | None:
         return None
     ordinal = {3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 8: "eighth"}[n]
     return _draft("music.harmonic_pitch", "form_texture_acoustics",
-                  f"Which pitch lies closest to the {ordinal} harmonic of {name(fundamental)} (counting the fundamental as the first harmonic, A4 = 440 Hz)?",
+                  f"Which pitch lies closest to the {ordinal} harmonic of {octave_name(fundamental)} (counting the fundamental as the first harmonic, A4 = 440 Hz)?",
                   key, cands[:3],
                   f"The {ordinal} harmonic is {n} x {f0:.1f} Hz = {f0 * n:.1f} Hz, nearest to {key} in equal temperament.",
                   p, "hard")
