@@ -9,12 +9,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from akb.analysis.metrics import Score
 from akb.bench.audio_benchmarks import AudioBenchmark
 from akb.bench.audio_items import AudioItem
 from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples
 from akb.core.jsonl import iter_jsonl, write_json_atomic
 from akb.runs.runner import SAMPLES_FILE
+
+
+class AudioRunResult(BaseModel):
+    """What a cascade or grounded run returns: where it is and what it scored."""
+
+    run_dir: str
+    metrics: AudioMetrics
+    stats: dict[str, Any]
+    complete: bool
+    summary: dict[str, Any]
 
 
 def audio_summary(*, task: str, model: str, benchmark: str, split: str | None, metrics: AudioMetrics,

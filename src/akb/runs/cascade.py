@@ -33,7 +33,7 @@ from akb.audio.captioners.base import (
 from akb.audio.captioners.batch import CaptionOutcome, caption_clips
 from akb.bench.audio_benchmarks import AudioBenchmark, load_audio_benchmark, parse_spec
 from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import AudioMetrics, score_sample
+from akb.bench.audio_scoring import score_sample
 from akb.bench.prompts import format_options
 from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
@@ -42,8 +42,8 @@ from akb.core.paths import default_cache_path
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.audio_summary import audio_summary, collect_run, write_audio_summary
-from akb.runs.results import open_run_dir
+from akb.runs.audio_summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
+from akb.runs.results import open_run_dir, slug
 from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task, read_done
 
 CASCADE_PROMPT_VERSION = "akb-cascade-v1"
@@ -103,12 +103,7 @@ class CascadeConfig(BaseModel):
     synth_seed: int = 0
 
 
-class CascadeResult(BaseModel):
-    run_dir: str
-    metrics: AudioMetrics
-    stats: dict[str, Any]
-    complete: bool
-    summary: dict[str, Any]
+CascadeResult = AudioRunResult
 
 
 def resolve_mode(cfg: CascadeConfig, backend: Backend) -> Literal["generate", "logprob"]:
@@ -178,12 +173,8 @@ def make_scorer(mode: str) -> Any:
     return score
 
 
-def _slug(s: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in s)[:60]
-
-
 def default_run_dir(cfg: CascadeConfig, bench_name: str, mode: str) -> Path:
-    return Path("runs") / "cascade" / f"{bench_name}-{_slug(cfg.captioner)}-{_slug(cfg.model.spec)}-{mode}"
+    return Path("runs") / "cascade" / f"{bench_name}-{slug(cfg.captioner, 60)}-{slug(cfg.model.spec, 60)}-{mode}"
 
 
 def _caption_progress(console: Console, enabled: bool) -> Progress:

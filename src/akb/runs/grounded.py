@@ -32,14 +32,14 @@ from akb.audio.captioners.base import clips_for
 from akb.audio.io import AudioError
 from akb.bench.audio_benchmarks import AudioBenchmark, benchmark_spec, load_audio_benchmark
 from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import AudioMetrics, score_sample
+from akb.bench.audio_scoring import score_sample
 from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import ConfigError
 from akb.core.hashing import directory_fingerprint
 from akb.core.jsonl import JsonlAppender
 from akb.core.paths import default_cache_path
-from akb.runs.audio_summary import audio_summary, collect_run, write_audio_summary
-from akb.runs.results import open_run_dir
+from akb.runs.audio_summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
+from akb.runs.results import open_run_dir, slug
 from akb.runs.runner import SAMPLES_FILE, read_done
 
 PREDICTIONS_FILE = "predictions.json"
@@ -72,17 +72,11 @@ class GroundedEvalConfig(BaseModel):
     overwrite: bool = False
 
 
-class GroundedResult(BaseModel):
-    run_dir: str
-    metrics: AudioMetrics
-    stats: dict[str, Any]
-    complete: bool
-    summary: dict[str, Any]
+GroundedResult = AudioRunResult
 
 
 def default_run_dir(llm: str, benchmark: str) -> Path:
-    slug = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in llm)[:80]
-    return Path("runs") / "grounded" / f"{slug}-{benchmark}"
+    return Path("runs") / "grounded" / f"{slug(llm)}-{benchmark}"
 
 
 def load_benchmark(cfg: GroundedEvalConfig) -> tuple[AudioBenchmark, list[AudioItem]]:

@@ -29,7 +29,7 @@ from akb.core.paths import default_cache_path
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.results import open_run_dir
+from akb.runs.results import open_run_dir, slug
 from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
 
 
@@ -174,10 +174,9 @@ def make_scorer(mode: Mode) -> Any:
 
 
 def default_run_dir(cfg: ProbeConfig) -> Path:
-    slug = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in cfg.model.spec)[:80]
     extra = "-circular" if cfg.circular else ""
     extra += "-cot" if cfg.prompt.cot else ""
-    return Path("runs") / "probe" / f"{slug}-{cfg.mode}{extra}"
+    return Path("runs") / "probe" / f"{slug(cfg.model.spec)}-{cfg.mode}{extra}"
 
 
 def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:

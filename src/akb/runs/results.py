@@ -17,6 +17,11 @@ from akb.core.jsonl import write_json_atomic
 RUN_FILE = "run.json"
 
 
+def slug(text: str, length: int = 80) -> str:
+    """A spec or name as a file-name part: letters, digits, '-' and '.'; the rest '_'."""
+    return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in text)[:length]
+
+
 def package_versions(names: tuple[str, ...] = ("akb", "torch", "transformers", "openai", "anthropic", "google-genai", "vllm", "sentence-transformers")) -> dict[str, str]:
     out = {"python": platform.python_version()}
     for n in names:
