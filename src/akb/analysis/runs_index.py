@@ -40,9 +40,8 @@ from akb.analysis.settings import (
     setting_for,
 )
 from akb.core.errors import DataError
+from akb.core.results import SAMPLES_FILE, SUMMARY_FILE
 
-SUMMARY_FILE = "summary.json"
-SAMPLES_FILE = "samples.jsonl"
 RUNS_GROUP = "Your runs"
 PUBLISHED_AKB_ITEMS = 2000
 PUBLISHED_CAPTIONER = "Gemini-caption"  # the captions behind the study's MMAU(T) and MMAR(T)

@@ -15,8 +15,8 @@ from akb.audiobench.benchmarks import AudioBenchmark
 from akb.audiobench.items import AudioItem
 from akb.audiobench.scoring import AudioMetrics, metrics_from_samples
 from akb.core.jsonl import iter_jsonl, write_json_atomic
+from akb.core.results import SAMPLES_FILE
 from akb.core.scores import Score
-from akb.runs.runner import SAMPLES_FILE
 
 
 class AudioRunResult(BaseModel):

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from akb.core.errors import ErrorKind
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,6 +63,7 @@ class Response(BaseModel):
     latency_s: float = 0.0
     finish_reason: str | None = None
     error: str | None = Field(None, description="a failure that persisted after retries")
+    error_kind: ErrorKind | None = Field(None, description="how the engine treats the failure; None: read from the error text")
     cached: bool = Field(False, exclude=True)
 
     @property

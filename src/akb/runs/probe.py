@@ -22,15 +22,15 @@ from akb.bench.items import LETTERS, Item
 from akb.bench.loader import default_items_path, load_items
 from akb.bench.prompts import PromptConfig, build_messages
 from akb.bench.taxonomy import load_taxonomy
-from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
 from akb.core.jsonl import iter_jsonl, write_json_atomic
-from akb.core.paths import default_cache_path
+from akb.core.results import SUMMARY_FILE, SUMMARY_MD_FILE, TASK_PROBE, ProbeSummary
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.results import open_run_dir, slug
-from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
+from akb.runs.engine import TaskBase, run_eval
+from akb.runs.results import slug
+from akb.runs.runner import SAMPLES_FILE, RunStats, Task
 
 
 class ProbeConfig(BaseModel):
@@ -109,12 +109,8 @@ def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig) -> ChatR
 
 
 def build_tasks(items: Sequence[Item], cfg: ProbeConfig) -> list[Task]:
-    tasks = []
-    for it in items:
-        rotations = range(len(it.choices)) if cfg.circular else range(1)
-        reqs = [build_request(it, rotate(it.choices, r), cfg) for r in rotations]
-        tasks.append(Task(key=it.id, requests=reqs, payload=it))
-    return tasks
+    task = ProbeTask(cfg)
+    return [Task(key=it.id, requests=task.requests(it), payload=it) for it in items]
 
 
 def _pick(resp: Response, choices: Sequence[str], mode: Mode) -> tuple[str | None, str]:
@@ -130,47 +126,44 @@ def _pick(resp: Response, choices: Sequence[str], mode: Mode) -> tuple[str | Non
     return ex.letter, ex.method
 
 
-def make_scorer(mode: Mode) -> Any:
-    def score(task: Task, resps: list[Response]) -> dict[str, Any]:
-        item: Item = task.payload
-        n = len(item.choices)
-        preds: list[str | None] = []
-        methods: list[str] = []
-        for r, resp in enumerate(resps):
-            choices = rotate(item.choices, r)
-            letter, method = _pick(resp, choices, mode)
-            # Map the rotated letter back to the item's own option order.
-            preds.append(LETTERS[(LETTERS.index(letter) - r) % n] if letter else None)
-            methods.append(method)
-        pred = preds[0]
-        invalid = pred is None
-        correct = all(p == item.answer for p in preds)
-        rec: dict[str, Any] = {
-            "id": item.id,
-            "category": item.category,
-            "subcategory": item.subcategory,
-            "answer": item.answer,
-            "pred": pred,
-            "correct": correct,
-            "invalid": invalid,
-            "method": methods[0],
-            "response": resps[0].text,
-        }
-        if mode == "logprob":
-            rec["letter_logprobs"] = resps[0].letter_logprobs
-        if len(resps) > 1:
-            rec["circular_preds"] = preds
-            rec["circular_responses"] = [x.text for x in resps]
-        errors = [x.error for x in resps if x.error]
-        if errors:
-            rec["error"] = errors[0]
-        rec["prompt_tokens"] = sum(x.prompt_tokens or 0 for x in resps)
-        rec["completion_tokens"] = sum(x.completion_tokens or 0 for x in resps)
-        rec["latency_s"] = round(sum(x.latency_s for x in resps), 4)
-        rec["cached"] = all(x.cached for x in resps)
-        return rec
-
-    return score
+def score_item(item: Item, resps: list[Response], mode: Mode) -> dict[str, Any]:
+    """One probe sample (core.results.ProbeSample) from an item's responses."""
+    n = len(item.choices)
+    preds: list[str | None] = []
+    methods: list[str] = []
+    for r, resp in enumerate(resps):
+        choices = rotate(item.choices, r)
+        letter, method = _pick(resp, choices, mode)
+        # Map the rotated letter back to the item's own option order.
+        preds.append(LETTERS[(LETTERS.index(letter) - r) % n] if letter else None)
+        methods.append(method)
+    pred = preds[0]
+    invalid = pred is None
+    correct = all(p == item.answer for p in preds)
+    rec: dict[str, Any] = {
+        "id": item.id,
+        "category": item.category,
+        "subcategory": item.subcategory,
+        "answer": item.answer,
+        "pred": pred,
+        "correct": correct,
+        "invalid": invalid,
+        "method": methods[0],
+        "response": resps[0].text,
+    }
+    if mode == "logprob":
+        rec["letter_logprobs"] = resps[0].letter_logprobs
+    if len(resps) > 1:
+        rec["circular_preds"] = preds
+        rec["circular_responses"] = [x.text for x in resps]
+    errors = [x.error for x in resps if x.error]
+    if errors:
+        rec["error"] = errors[0]
+    rec["prompt_tokens"] = sum(x.prompt_tokens or 0 for x in resps)
+    rec["completion_tokens"] = sum(x.completion_tokens or 0 for x in resps)
+    rec["latency_s"] = round(sum(x.latency_s for x in resps), 4)
+    rec["cached"] = all(x.cached for x in resps)
+    return rec
 
 
 def default_run_dir(cfg: ProbeConfig) -> Path:
@@ -179,34 +172,60 @@ def default_run_dir(cfg: ProbeConfig) -> Path:
     return Path("runs") / "probe" / f"{slug(cfg.model.spec)}-{cfg.mode}{extra}"
 
 
-def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
-    data_path = Path(cfg.data) if cfg.data else default_items_path()
-    items = select_items(load_items(data_path), cfg)
-    if backend is None:
-        backend = create_backend(cfg.model)
+class ProbeTask(TaskBase[Item]):
+    """AKB-2000 probing as an :class:`~akb.runs.engine.EvalTask`."""
+
+    def __init__(self, cfg: ProbeConfig) -> None:
+        self.cfg = cfg
+        self.data_path = Path(cfg.data) if cfg.data else default_items_path()
+        self.description = f"probe {cfg.model.spec}"
+
+    def load(self) -> list[Item]:
+        return load_items(self.data_path)
+
+    def select(self, items: Sequence[Item]) -> list[Item]:
+        return select_items(items, self.cfg)
+
+    def key(self, item: Item) -> str:
+        return item.id
+
+    def fingerprint(self, backend: Backend, mode: Mode) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "task": TASK_PROBE,
+            "model": backend.identity(),
+            "mode": mode,
+            "prompt": cfg.prompt.model_dump(),
+            "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
+            "circular": cfg.circular,
+            "data_sha256": file_sha256(self.data_path),
+        }
+
+    def run_dir(self, backend: Backend, mode: Mode) -> Path:
+        return Path(self.cfg.out) if self.cfg.out else default_run_dir(self.cfg)
+
+    def requests(self, item: Item) -> list[ChatRequest]:
+        rotations = range(len(item.choices)) if self.cfg.circular else range(1)
+        return [build_request(item, rotate(item.choices, r), self.cfg) for r in rotations]
+
+    def score(self, item: Item, responses: list[Response]) -> dict[str, Any]:
+        return score_item(item, responses, self.cfg.mode)
+
+    def summarise(self, run_dir: Path, items: Sequence[Item], stats: RunStats, record: dict[str, Any]) -> ProbeResult:
+        return summarise(run_dir, items, self.cfg, stats, record, self.data_path)
+
+
+def check_mode(cfg: ProbeConfig, backend: Backend) -> Mode:
     if cfg.mode == "logprob" and not backend.supports_logprobs:
         raise ConfigError(f"backend '{cfg.model.backend}' cannot read log-probabilities; use --mode generate")
-    run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg)
-    fingerprint = {
-        "task": "akb-probe",
-        "model": backend.identity(),
-        "mode": cfg.mode,
-        "prompt": cfg.prompt.model_dump(),
-        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
-        "circular": cfg.circular,
-        "data_sha256": file_sha256(data_path),
-    }
-    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
-    runner = Runner(backend, mode=cfg.mode, run_dir=run_dir, cache=cache, progress=cfg.progress, console=console,
-                    description=f"probe {cfg.model.spec}")
-    try:
-        stats = runner.run(build_tasks(items, cfg), make_scorer(cfg.mode))
-    finally:
-        backend.close()
-        if cache is not None:
-            cache.close()
-    return summarise(run_dir, items, cfg, stats, record, data_path)
+    return cfg.mode
+
+
+def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
+    """Probe ``cfg.model`` on AKB-2000 (resumable; see :func:`akb.runs.engine.run_eval`)."""
+    return run_eval(ProbeTask(cfg), backend or (lambda: create_backend(cfg.model)),
+                    mode=lambda b: check_mode(cfg, b), cache=cfg.cache, use_cache=cfg.use_cache,
+                    overwrite=cfg.overwrite, progress=cfg.progress, console=console)
 
 
 def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: RunStats, record: dict[str, Any], data_path: Path) -> ProbeResult:
@@ -227,8 +246,8 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "completion_tokens": sum(s.get("completion_tokens") or 0 for s in samples),
     }
     complete = len(samples) == len(items)
-    summary = {
-        "task": "akb-probe",
+    summary = ProbeSummary.model_validate({
+        "task": TASK_PROBE,
         "model": cfg.model.spec,
         "identity": record["fingerprint"]["model"],
         "mode": cfg.mode,
@@ -243,9 +262,9 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "versions": record.get("versions"),
         "git_commit": record.get("git_commit"),
         "created": record.get("created"),
-    }
-    write_json_atomic(run_dir / "summary.json", summary)
-    write_json_atomic(run_dir / "summary.md", summary_markdown(cfg, metrics, stat_dict, complete))
+    })
+    write_json_atomic(run_dir / SUMMARY_FILE, summary.model_dump(mode="json"))
+    write_json_atomic(run_dir / SUMMARY_MD_FILE, summary_markdown(cfg, metrics, stat_dict, complete))
     return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete)
 
 

@@ -11,8 +11,7 @@ from akb.core.errors import ResumeError
 from akb.core.hashing import canonical_json, stable_hash
 from akb.core.jsonl import write_json_atomic
 from akb.core.provenance import git_commit, package_versions
-
-RUN_FILE = "run.json"
+from akb.core.results import RUN_FILE
 
 
 def slug(text: str, length: int = 80) -> str:
