@@ -80,6 +80,7 @@ class Backend(Protocol):
 
     name: ClassVar[str]
     supports_logprobs: ClassVar[bool]
+    chooses_option: ClassVar[bool]  # picks an option without writing (baselines): scored from its choice
 
     def identity(self) -> dict[str, Any]:
         """What makes outputs reproducible: backend, model, revision or weights fingerprint,
@@ -101,6 +102,7 @@ class BaseBackend:
 
     name: ClassVar[str] = "base"
     supports_logprobs: ClassVar[bool] = False
+    chooses_option: ClassVar[bool] = False
     _batch_size: int = 1
 
     @property

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from akb.core.errors import ConfigError, MissingDependencyError
+from akb.core.errors import BackendError, ConfigError, MissingDependencyError
 from akb.models.base import BaseBackend, ChatRequest, Response
 from akb.models.spec import ModelConfig, options_model
 
@@ -56,10 +56,16 @@ class VLLMBackend(BaseBackend):
         return cls(cfg.model, options_model(VLLMOptions, cfg))
 
     def identity(self) -> dict[str, Any]:
-        from akb.models.hf import HFBackend, HFOptions
+        from akb.models.hf import weights_revision
 
-        # Same weights resolution as the hf backend (local fingerprint or hub commit).
-        rev = HFBackend(self.model_name, HFOptions(revision=self.opts.revision))._revision()
+        # Same weights resolution as the hf backend (local fingerprint or hub commit); weights
+        # not on disk yet are fetched by the engine first, so a resumed run agrees.
+        rev = weights_revision(self.model_name, self.opts.revision)
+        if rev is None:
+            self._engine()
+            rev = weights_revision(self.model_name, self.opts.revision)
+        if rev is None:
+            raise BackendError(f"cannot tell which revision of '{self.model_name}' this is; pin one with -o revision=COMMIT")
         return {"backend": "vllm", "model": self.model_name, "revision": rev, "dtype": self.opts.dtype,
                 "chat_template_kwargs": self.opts.chat_template_kwargs}
 
@@ -80,31 +86,38 @@ class VLLMBackend(BaseBackend):
         msgs = [[m.model_dump() for m in r.messages] for r in requests]
         return list(self._engine().chat(msgs, params, use_tqdm=False, chat_template_kwargs=self.opts.chat_template_kwargs or None))
 
+    @staticmethod
+    def _groups(requests: Sequence[ChatRequest], key: Any) -> dict[Any, list[int]]:
+        """Request indices grouped by ``key``: each group is one engine call with its own settings
+        (a batch may mix decoding settings, or 2 to 8 options)."""
+        groups: dict[Any, list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault(key(r), []).append(i)
+        return groups
+
     def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        if not requests:
-            return []
-        r0 = requests[0]
-        params = self.vllm.SamplingParams(max_tokens=r0.max_tokens, temperature=r0.temperature,
-                                          top_p=r0.top_p or 1.0, seed=r0.seed, stop=r0.stop)
-        outs = self._chat(requests, params)
-        return [
-            Response(text=o.outputs[0].text.strip(), prompt_tokens=len(o.prompt_token_ids),
-                     completion_tokens=len(o.outputs[0].token_ids), finish_reason=o.outputs[0].finish_reason)
-            for o in outs
-        ]
+        out: list[Response | None] = [None] * len(requests)
+        decoding = self._groups(requests, lambda r: (r.max_tokens, r.temperature, r.top_p, r.seed, tuple(r.stop or ())))
+        for (max_tokens, temperature, top_p, seed, stop), idx in decoding.items():
+            params = self.vllm.SamplingParams(max_tokens=max_tokens, temperature=temperature, top_p=top_p or 1.0,
+                                              seed=seed, stop=list(stop) or None)
+            for i, o in zip(idx, self._chat([requests[i] for i in idx], params), strict=True):
+                out[i] = Response(text=o.outputs[0].text.strip(), prompt_tokens=len(o.prompt_token_ids),
+                                  completion_tokens=len(o.outputs[0].token_ids), finish_reason=o.outputs[0].finish_reason)
+        return [r for r in out if r is not None]
 
     def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
         tok = self._engine().get_tokenizer()
-        letters = requests[0].letters or (requests[0].mcq.letters if requests[0].mcq else None)
-        if not letters:
-            raise ConfigError("logprob mode needs the option letters in the request")
-        ids = [tok.encode(L, add_special_tokens=False)[0] for L in letters]
-        params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=len(ids), allowed_token_ids=ids)
-        outs = self._chat(requests, params)
-        res = []
-        for o in outs:
-            lp = o.outputs[0].logprobs[0]
-            scores = {L: float(lp[t].logprob) if t in lp else float("-inf") for L, t in zip(letters, ids, strict=True)}
-            best = max(scores, key=lambda k: scores[k])
-            res.append(Response(text=best, letter_logprobs=scores, prompt_tokens=len(o.prompt_token_ids), finish_reason="logprob"))
-        return res
+        out: list[Response | None] = [None] * len(requests)
+        for letters, idx in self._groups(requests, lambda r: tuple(r.letters or (r.mcq.letters if r.mcq else ()))).items():
+            if not letters:
+                raise ConfigError("logprob mode needs the option letters in the request")
+            ids = [tok.encode(L, add_special_tokens=False)[0] for L in letters]
+            params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=len(ids), allowed_token_ids=ids)
+            for i, o in zip(idx, self._chat([requests[i] for i in idx], params), strict=True):
+                lp = o.outputs[0].logprobs[0]
+                scores = {L: float(lp[t].logprob) if t in lp else float("-inf") for L, t in zip(letters, ids, strict=True)}
+                best = max(scores, key=lambda k: scores[k])
+                out[i] = Response(text=best, letter_logprobs=scores, prompt_tokens=len(o.prompt_token_ids),
+                                  finish_reason="logprob")
+        return [r for r in out if r is not None]
