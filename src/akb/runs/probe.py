@@ -253,6 +253,7 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "mode": cfg.mode,
         "circular": cfg.circular,
         "prompt_version": cfg.prompt.version,
+        "prompt": cfg.prompt.model_dump(),
         "data": {"path": str(data_path), "sha256": record["fingerprint"]["data_sha256"], "items": len(items)},
         "seed": cfg.seed,
         "complete": complete,
