@@ -112,13 +112,11 @@ def generate_cmd(
     from akb.bench.taxonomy import load_taxonomy
     from akb.build.generate import build_request, parse_reply, to_items
     from akb.cli.common import parse_options
-    from akb.core.cache import ResponseCache, cache_key
     from akb.core.errors import BackendError, ConfigError
     from akb.core.jsonl import JsonlAppender, iter_jsonl
-    from akb.core.paths import default_cache_path
-    from akb.models.base import Response
     from akb.models.registry import create_backend
     from akb.models.spec import parse_model_spec
+    from akb.runs.engine import CachingBackend, open_response_cache
 
     tax = load_taxonomy()
     if not tax.has(category, subcategory):
@@ -130,14 +128,13 @@ def generate_cmd(
     cfg = parse_model_spec(model, **opts)
     backend = create_backend(cfg)
     req = build_request(tax, category, subcategory, n, pool[:exemplars])
-    cache = ResponseCache(default_cache_path())
-    key = cache_key(backend.identity(), {"mode": "generate", **req.cache_dict()})
-    hit = cache.get(key)
-    resp = Response.model_validate_json(hit) if hit else backend.generate([req])[0]
+    caching = CachingBackend(backend, open_response_cache(), "generate")
+    try:
+        resp = caching.generate([req])[0]
+    finally:
+        caching.close()
     if resp.error:
         raise BackendError(f"{cfg.spec}: {resp.error}")
-    if not hit:
-        cache.put(key, backend.identity(), {"mode": "generate", **req.cache_dict()}, resp.model_dump_json())
     drafts, rejected = parse_reply(resp.text)
     start = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
     items = to_items(drafts, category=category, subcategory=subcategory, model=cfg.spec, start=start)

@@ -34,12 +34,12 @@ from akb.audiobench.benchmarks import AudioBenchmark, benchmark_spec, load_audio
 from akb.audiobench.items import AudioItem
 from akb.audiobench.scoring import score_sample
 from akb.audiobench.summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
-from akb.core.cache import ResponseCache, cache_key
+from akb.core.cache import cache_key
 from akb.core.errors import ConfigError
 from akb.core.hashing import directory_fingerprint
 from akb.core.jsonl import JsonlAppender
-from akb.core.paths import default_cache_path
-from akb.runs.results import open_run_dir, slug
+from akb.runs.engine import open_response_cache, run_directory
+from akb.runs.results import slug
 from akb.runs.runner import SAMPLES_FILE, read_done
 
 PREDICTIONS_FILE = "predictions.json"
@@ -121,80 +121,80 @@ def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
     fingerprint = {"task": "grounded", "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
                    "model": identity, "system_prompt": system, "decoding": decoding}
     run_dir = Path(cfg.out) if cfg.out else default_run_dir(model.config.llm, bench.name)
-    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
-    samples_path = run_dir / SAMPLES_FILE
-    done = read_done(samples_path)
-    pending = [it for it in items if it.id not in done]
-    clips = clips_for(pending, bench.audio_root)
-    failures: dict[str, str] = {}
+    with run_directory(run_dir, fingerprint, overwrite=cfg.overwrite) as record:  # locked for the run
+        samples_path = run_dir / SAMPLES_FILE
+        done = read_done(samples_path)
+        pending = [it for it in items if it.id not in done]
+        clips = clips_for(pending, bench.audio_root)
+        failures: dict[str, str] = {}
 
-    def fail(item_ids: Sequence[str], reason: str) -> None:
-        for iid in item_ids:
-            failures.setdefault(iid, reason)
+        def fail(item_ids: Sequence[str], reason: str) -> None:
+            for iid in item_ids:
+                failures.setdefault(iid, reason)
 
-    keys: dict[str, str] = {}
-    requests: dict[str, dict[str, Any]] = {}
-    for it in pending:
+        keys: dict[str, str] = {}
+        requests: dict[str, dict[str, Any]] = {}
+        for it in pending:
+            try:
+                sha = clips[it.audio].sha256()  # raises for a path outside the root or a missing file
+            except AudioError as e:
+                fail([it.id], str(e))
+                continue
+            requests[it.id] = {"audio_sha256": sha, "chat": mcq_chat(it, system, model.config.audio_locator), **decoding}
+            keys[it.id] = cache_key(identity, requests[it.id])
+
+        cache = open_response_cache(cfg.cache, enabled=cfg.use_cache)
+        t0 = time.perf_counter()
+        from_cache = computed = 0
         try:
-            sha = clips[it.audio].sha256()  # raises for a path outside the root or a missing file
-        except AudioError as e:
-            fail([it.id], str(e))
-            continue
-        requests[it.id] = {"audio_sha256": sha, "chat": mcq_chat(it, system, model.config.audio_locator), **decoding}
-        keys[it.id] = cache_key(identity, requests[it.id])
+            hits = cache.get_many(list(keys.values())) if cache is not None else {}
+            progress = _progress(console, cfg.progress, f"grounded {bench.name}")
+            with JsonlAppender(samples_path) as out, progress:
+                bar = progress.add_task("eval", total=len(items), completed=len(items) - len(pending))
 
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
-    t0 = time.perf_counter()
-    from_cache = computed = 0
-    try:
-        hits = cache.get_many(list(keys.values())) if cache is not None else {}
-        progress = _progress(console, cfg.progress, f"grounded {bench.name}")
-        with JsonlAppender(samples_path) as out, progress:
-            bar = progress.add_task("eval", total=len(items), completed=len(items) - len(pending))
-
-            def write(it: AudioItem, answer: dict[str, Any], cached: bool) -> None:
-                out.write({**score_sample(it, answer["response"]), **answer, "audio": it.audio, "cached": cached})
-                progress.advance(bar)
-
-            todo: list[AudioItem] = []
-            for it in pending:
-                if it.id in failures:
+                def write(it: AudioItem, answer: dict[str, Any], cached: bool) -> None:
+                    out.write({**score_sample(it, answer["response"]), **answer, "audio": it.audio, "cached": cached})
                     progress.advance(bar)
-                    continue
-                hit = hits.get(keys[it.id])
-                if hit is None:
-                    todo.append(it)
-                    continue
-                write(it, json.loads(hit), True)
-                from_cache += 1
-            model.eval()
-            for start in range(0, len(todo), cfg.batch_size):
-                chunk, waves = [], []
-                for it in todo[start:start + cfg.batch_size]:
-                    try:
-                        waves.append(clips[it.audio].load(sr=SAMPLING_RATE)[0])
-                        chunk.append(it)
-                    except AudioError as e:
-                        fail([it.id], str(e))
+
+                todo: list[AudioItem] = []
+                for it in pending:
+                    if it.id in failures:
                         progress.advance(bar)
-                if not chunk:
-                    continue
-                answers = answer_batch(model, chunk, waves, asr=asr, max_new_tokens=cfg.max_new_tokens, system=system)
-                for it, ans in zip(chunk, answers, strict=True):
-                    rec = {"response": ans.text, "transcript": ans.transcript}
-                    if cache is not None:
-                        cache.put(keys[it.id], identity, requests[it.id], json.dumps(rec, ensure_ascii=False))
-                    write(it, rec, False)
-                    computed += 1
-                for it in chunk:
-                    clips[it.audio].release()
-    finally:
-        if cache is not None:
-            cache.close()
-    stats = {"resumed": len(items) - len(pending), "from_cache": from_cache, "computed": computed,
-             "seconds": round(time.perf_counter() - t0, 3)}
-    return summarise(run_dir, bench, items, cfg, record, identity, stats,
-                     [f"{iid}: {reason}" for iid, reason in failures.items()])
+                        continue
+                    hit = hits.get(keys[it.id])
+                    if hit is None:
+                        todo.append(it)
+                        continue
+                    write(it, json.loads(hit), True)
+                    from_cache += 1
+                model.eval()
+                for start in range(0, len(todo), cfg.batch_size):
+                    chunk, waves = [], []
+                    for it in todo[start:start + cfg.batch_size]:
+                        try:
+                            waves.append(clips[it.audio].load(sr=SAMPLING_RATE)[0])
+                            chunk.append(it)
+                        except AudioError as e:
+                            fail([it.id], str(e))
+                            progress.advance(bar)
+                    if not chunk:
+                        continue
+                    answers = answer_batch(model, chunk, waves, asr=asr, max_new_tokens=cfg.max_new_tokens, system=system)
+                    for it, ans in zip(chunk, answers, strict=True):
+                        rec = {"response": ans.text, "transcript": ans.transcript}
+                        if cache is not None:
+                            cache.put(keys[it.id], identity, requests[it.id], json.dumps(rec, ensure_ascii=False))
+                        write(it, rec, False)
+                        computed += 1
+                    for it in chunk:
+                        clips[it.audio].release()
+        finally:
+            if cache is not None:
+                cache.close()
+        stats = {"resumed": len(items) - len(pending), "from_cache": from_cache, "computed": computed,
+                 "seconds": round(time.perf_counter() - t0, 3)}
+        return summarise(run_dir, bench, items, cfg, record, identity, stats,
+                         [f"{iid}: {reason}" for iid, reason in failures.items()])
 
 
 def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: GroundedEvalConfig,
