@@ -36,6 +36,15 @@ class MCQ(BaseModel):
     context: str | None = None
 
 
+class AudioRef(BaseModel):
+    """The clip a request is about, for backends that hear audio (a DeSTA model). Its content
+    hash is part of the cache key; where the file lies is not."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: str
+    path: str = Field(exclude=True)
+
+
 class ChatRequest(BaseModel):
     """One request. Everything here is part of the cache key."""
 
@@ -48,6 +57,7 @@ class ChatRequest(BaseModel):
     stop: list[str] | None = None
     letters: list[str] | None = Field(None, description="option letters to score in logprob mode")
     mcq: MCQ | None = None
+    audio: AudioRef | None = None
 
     def cache_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -64,6 +74,7 @@ class Response(BaseModel):
     finish_reason: str | None = None
     error: str | None = Field(None, description="a failure that persisted after retries")
     error_kind: ErrorKind | None = Field(None, description="how the engine treats the failure; None: read from the error text")
+    meta: dict[str, Any] | None = Field(None, description="what else the backend knows about the answer (a DeSTA model's transcript)")
     cached: bool = Field(False, exclude=True)
 
     @property
