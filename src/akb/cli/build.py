@@ -160,22 +160,14 @@ def review_cmd(
 ) -> None:
     """Blind key review by a model: it answers each item without the key; agreement makes a
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
-    from akb.bench.loader import load_items
-    from akb.build.review import apply_model_review
     from akb.cli.common import parse_options
-    from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
     from akb.models.spec import parse_model_spec
-    from akb.runs.probe import ProbeConfig, run_probe
+    from akb.runs.review import run_model_review
 
-    items = load_items(file)
     cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **parse_options(option or []))
-    writers = {i.provenance.by for i in items}
-    if cfg.spec in writers:
-        raise ConfigError(f"{cfg.spec} wrote some of these items; a blind review needs a different model")
-    rd = run_dir or out.with_name(out.stem + ".review-run")
-    run_probe(ProbeConfig(model=cfg, data=str(file), out=str(rd)))
-    reviewed, disagreements = apply_model_review(items, rd / "samples.jsonl", reviewer=cfg.spec)
+    reviewed, disagreements = run_model_review(file, cfg, run_dir or out.with_name(out.stem + ".review-run"))
+    items = reviewed
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in reviewed))
     for it in disagreements:
         console.print(f"[yellow]disagrees[/yellow] {it.id}: key {it.answer}, reviewer {it.review.reviews[-1].blind_answer or 'invalid'}")
