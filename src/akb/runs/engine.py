@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from filelock import FileLock, Timeout
 from rich.console import Console
@@ -201,7 +201,9 @@ def run_eval(task: EvalTask[ItemT, ResultT], backend: Backend | Callable[[], Bac
     is a factory), build the backend and pick the mode, lock the run directory, answer what
     is not answered yet (cache first), score, summarise. Closes the backend."""
     items = task.select(task.load())
-    backend = backend if hasattr(backend, "identity") else backend()  # type: ignore[operator]
+    if not hasattr(backend, "identity"):  # a factory: build the model only once the items are good
+        backend = cast(Callable[[], Backend], backend)()
+    backend = cast(Backend, backend)
     try:
         run_mode = mode(backend) if callable(mode) else mode
         fingerprint = task.fingerprint(backend, run_mode)

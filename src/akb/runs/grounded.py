@@ -156,7 +156,7 @@ class GroundedTask(TaskBase[AudioItem]):
         if item.id in self.failures:
             return None
         clip = self.clips[item.audio]
-        return [ChatRequest(messages=[Message(**m) for m in mcq_chat(item, self.system, self.locator)],  # type: ignore[arg-type]
+        return [ChatRequest(messages=[Message(**m) for m in mcq_chat(item, self.system, self.locator)],
                             max_tokens=self.cfg.max_new_tokens, audio=AudioRef(sha256=self.sha[item.id], path=str(clip.path)))]
 
     def score(self, item: AudioItem, responses: list[Response]) -> dict[str, Any]:
