@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from pydantic import ValidationError
 
 from akb.core.errors import ConfigError, ErrorKind, RunLocked, RunStopped
 from akb.models.base import AsyncBackend, BaseBackend, ChatRequest, Response
@@ -65,6 +66,14 @@ def test_a_run_that_fails_validation_leaves_no_directory(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="unknown category"):
         run_probe(cfg(out, categories=["nope"]), backend=Scripted())
     assert not out.exists()
+
+
+def test_a_run_that_fails_before_its_first_answer_leaves_nothing_to_block_the_rerun(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(ValidationError):  # a temperature no request accepts
+        run_probe(cfg(out, temperature=-1.0), backend=Scripted())
+    assert not out.exists()
+    assert run_probe(cfg(out), backend=Scripted()).complete  # the corrected command is not refused
 
 
 @pytest.mark.parametrize("kind", [ErrorKind.AUTH, ErrorKind.NOT_FOUND, ErrorKind.PROTOCOL])

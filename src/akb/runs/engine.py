@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 import time
@@ -34,7 +35,7 @@ from rich.console import Console
 from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import RunLocked
 from akb.core.paths import default_cache_path
-from akb.core.results import LOCK_FILE
+from akb.core.results import LOCK_FILE, RUN_FILE, SAMPLES_FILE
 from akb.models.base import Backend, ChatRequest, Mode, Response
 from akb.runs.results import open_run_dir
 from akb.runs.runner import Runner, RunStats, Task, read_done, samples_path
@@ -129,8 +130,11 @@ def _holder(lock_path: Path) -> str:
 def run_directory(run_dir: Path, fingerprint: dict[str, Any], *, overwrite: bool = False) -> Iterator[dict[str, Any]]:
     """Lock ``run_dir`` for the run, then create or check its ``run.json``; yields the run record.
 
-    Call it only once the task's input is validated: a run that fails validation leaves no
-    directory behind to block its corrected rerun."""
+    Call it only once the task's input is validated; and should the run still fail before
+    its first sample is written (a request that does not validate, a model that does not
+    load), what this call created is removed again, so nothing blocks the corrected rerun."""
+    new_dir = not run_dir.exists()
+    new_run = new_dir or not (run_dir / RUN_FILE).exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     lock_path = run_dir / LOCK_FILE
     lock = FileLock(str(lock_path))
@@ -143,6 +147,17 @@ def run_directory(run_dir: Path, fingerprint: dict[str, Any], *, overwrite: bool
         info.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(sys.argv),
                                     "since": time.strftime("%Y-%m-%dT%H:%M:%S")}), encoding="utf-8")
         yield open_run_dir(run_dir, fingerprint, overwrite=overwrite)
+    except BaseException:
+        samples = run_dir / SAMPLES_FILE
+        if new_run and (not samples.exists() or samples.stat().st_size == 0):
+            info.unlink(missing_ok=True)
+            lock.release()
+            if new_dir:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            else:
+                (run_dir / RUN_FILE).unlink(missing_ok=True)
+                samples.unlink(missing_ok=True)
+        raise
     finally:
         info.unlink(missing_ok=True)
         lock.release()
