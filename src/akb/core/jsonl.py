@@ -15,6 +15,52 @@ from typing import Any
 
 from akb.core.errors import DataError
 
+MAX_JSON_DEPTH = 64  # the deepest nesting any akb input has is 5
+
+
+class JsonShapeError(ValueError):
+    """JSON that parses but is refused: a key given twice, or nesting deeper than allowed."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise JsonShapeError(f"key {k!r} appears twice in one object")
+        out[k] = v
+    return out
+
+
+def _depth_ok(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest at most ``limit`` deep (a linear scan, no recursion)."""
+    depth = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses duplicate keys and nesting deeper than ``max_depth``
+    (:class:`JsonShapeError`); a syntax error is ``json.JSONDecodeError`` as usual."""
+    if text.count("[") + text.count("{") > max_depth and not _depth_ok(text, max_depth):
+        raise JsonShapeError(f"nested more than {max_depth} levels deep")
+    return json.loads(text, object_pairs_hook=_no_duplicates)
+
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; raise DataError on bad lines."""
@@ -37,9 +83,11 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 line=lineno,
             ) from None
         try:
-            obj = json.loads(line)
+            obj = loads_strict(line)
         except json.JSONDecodeError as e:
             raise DataError(f"not valid JSON ({e.msg} at column {e.colno})", file=p, line=lineno) from None
+        except JsonShapeError as e:
+            raise DataError(f"refused JSON: {e}", file=p, line=lineno) from None
         if not isinstance(obj, dict):
             raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=p, line=lineno)
         yield lineno, obj
