@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from akb.audio.io import DEFAULT_SR, AudioError, load_audio, resolve_in_root
+from akb.audio.io import DEFAULT_SR, AudioError, check_audio_file, load_audio, resolve_in_root
 from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import ConfigError
 from akb.core.paths import cache_dir
@@ -60,6 +60,7 @@ class Clip:
             if self.path is None:
                 raise AudioError(self.error or "no audio file", file=self.key)
             h = hashlib.sha256()
+            check_audio_file(self.path)  # never open a FIFO or a device
             try:
                 with open(self.path, "rb") as f:
                     for block in iter(lambda: f.read(1 << 20), b""):
@@ -156,13 +157,21 @@ def options_for(cls: type[BaseModel], name: str, options: dict[str, Any]) -> Any
 
 
 def per_clip(clips: Sequence[Clip], fn: Callable[[Clip], str]) -> list[CaptionResult]:
-    """Apply ``fn`` clip by clip; an unusable clip (AudioError) fails alone."""
+    """Apply ``fn`` clip by clip; an unusable clip fails alone: an AudioError, or any other
+    error analysing that one clip (named, so it can be reported). Errors about the setup
+    (a missing package, a bad option: AkbError) still stop the run."""
+    from akb.core.errors import AkbError
+
     out: list[CaptionResult] = []
     for c in clips:
         try:
             out.append(fn(c))
         except AudioError as e:
             out.append(CaptionFailure(str(e)))
+        except AkbError:
+            raise
+        except (ValueError, ArithmeticError, IndexError, MemoryError, RuntimeError) as e:
+            out.append(CaptionFailure(f"{c.path or c.key}: could not be analysed ({type(e).__name__}: {e})"))
     return out
 
 
