@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from akb.bench.audio_items import AudioItem
 from akb.core.errors import ConfigError, DataError
-from akb.core.jsonl import JsonShapeError, loads_strict
+from akb.core.jsonl import JsonShapeError, check_input_file, loads_strict
 
 BUILTIN: dict[str, str] = {
     "mmau": "akb.bench.mmau:load",
@@ -83,6 +83,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, int | None, dict[str, Any] |
         raise DataError("benchmark file not found", file=path)
     if path.is_dir():
         raise DataError("is a directory, expected a benchmark JSON or JSONL file", file=path)
+    check_input_file(path, "a benchmark JSON or JSONL file")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

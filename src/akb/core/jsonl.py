@@ -62,15 +62,39 @@ def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     return json.loads(text, object_pairs_hook=_no_duplicates)
 
 
+MAX_INPUT_BYTES = 4 << 30
+
+
+def check_input_file(p: Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> None:
+    """A data file must be a regular file (a FIFO would block, a device never end)."""
+    import stat
+
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise DataError("file not found", file=p) from None
+    except OSError as e:
+        raise DataError(f"cannot read the file ({e.strerror or e})", file=p) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"is a directory, expected {what}", file=p)
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"not a regular file (a FIFO or device?), expected {what}", file=p)
+    if st.st_size > max_bytes:
+        raise DataError(f"{st.st_size} bytes, over the {max_bytes} byte limit", file=p)
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; raise DataError on bad lines."""
     p = Path(path)
+    check_input_file(p, "a JSONL file")
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
         raise DataError("file not found", file=p) from None
     except IsADirectoryError:
         raise DataError("is a directory, expected a JSONL file", file=p) from None
+    except OSError as e:
+        raise DataError(f"cannot read the file ({e.strerror or e})", file=p) from None
     for lineno, bline in enumerate(raw.split(b"\n"), start=1):
         if not bline.strip():
             continue
