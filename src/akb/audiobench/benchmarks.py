@@ -23,14 +23,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from akb.bench.audio_items import AudioItem
+from akb.audiobench.items import AudioItem
 from akb.core.errors import ConfigError, DataError
 from akb.core.jsonl import JsonShapeError, check_input_file, loads_strict
 
 BUILTIN: dict[str, str] = {
-    "mmau": "akb.bench.mmau:load",
-    "mmar": "akb.bench.mmar:load",
-    "synth": "akb.bench.synth_loader:load",
+    "mmau": "akb.audiobench.mmau:load",
+    "mmar": "akb.audiobench.mmar:load",
+    "synth": "akb.audiobench.synth:load",
 }
 
 
