@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from typer.testing import CliRunner
 
 
@@ -15,10 +17,15 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
     runner = CliRunner()
     code = 0
-    with runner.isolation() as streams:
-        try:
-            main(list(args))
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        out, err = streams[0].getvalue(), streams[1].getvalue()
+    saved = sys.argv
+    sys.argv = ["akb", *args]  # main() reads the command line, as the console script does
+    try:
+        with runner.isolation() as streams:
+            try:
+                main()
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            out, err = streams[0].getvalue(), streams[1].getvalue()
+    finally:
+        sys.argv = saved
     return code, out.decode(errors="replace"), err.decode(errors="replace")

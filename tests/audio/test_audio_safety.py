@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from akb.audio.io import AudioError, check_audio_file, load_audio
+from akb.audio.io import AudioError, load_audio
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -89,6 +89,8 @@ def test_load_audio_refuses_fast(tmp_path: Path, name: str) -> None:
 
 
 def test_links_and_devices(tmp_path: Path) -> None:
+    from akb.audio.io import check_audio_file
+
     link = tmp_path / "zero.wav"
     link.symlink_to("/dev/zero")
     with pytest.raises(AudioError, match="device"):
@@ -105,6 +107,8 @@ def test_links_and_devices(tmp_path: Path) -> None:
 
 
 def test_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
+    from akb.audio.io import check_audio_file
+
     p = write_good(tmp_path / "a.wav")
     with pytest.raises(AudioError, match="byte limit"):
         check_audio_file(p, max_bytes=100)

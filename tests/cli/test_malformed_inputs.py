@@ -229,7 +229,7 @@ def _mmau_missing(tmp: Path) -> list[str]:
 
 def test_mmau_entry_missing_answer_in_a_labelled_file_is_a_problem_not_unscored(tmp_path: Path) -> None:
     """Defect 8: an MMAU entry missing 'answer' was silently unscored."""
-    from akb.bench.audio_benchmarks import load_audio_benchmark
+    from akb.audiobench.benchmarks import load_audio_benchmark
 
     f = tmp_path / "mmau.json"
     f.write_text(json.dumps([mmau_entry(id="a"), mmau_entry(id="b", answer=DROP), mmau_entry(id="c")]))

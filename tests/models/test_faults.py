@@ -20,13 +20,7 @@ pytest.importorskip("openai")
 pytest.importorskip("anthropic")
 pytest.importorskip("google.genai")
 
-from akb.core.errors import (  # noqa: E402
-    AuthError,
-    MalformedResponseError,
-    ModelNotFoundError,
-    UnsupportedFeatureError,
-)
-from akb.core.secrets import REDACTED, scrub  # noqa: E402
+REDACTED = "[redacted]"
 from akb.models.base import ChatRequest, Message  # noqa: E402
 from akb.models.registry import create_backend  # noqa: E402
 from cli_harness import run_cli  # noqa: E402
@@ -87,7 +81,7 @@ def test_a_server_echoing_the_key_never_puts_it_in_results(fake_api: FakeAPIServ
 
 def test_scrub_removes_configured_values_and_token_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_VENDOR_KEY", "plain-looking-value-123")
-    from akb.core.secrets import register_key_env
+    from akb.core.secrets import register_key_env, scrub
 
     register_key_env("MY_VENDOR_KEY")
     text = ("x plain-looking-value-123 Authorization: Bearer abc.def-123456789 sk-proj-ABCDEFGHIJKLMNOP1234 "
@@ -135,6 +129,13 @@ def test_logprob_mode_against_a_server_without_logprobs_stops(fake_api: FakeAPIS
 
 
 def test_backends_raise_typed_errors(fake_api: FakeAPIServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from akb.core.errors import (
+        AuthError,
+        MalformedResponseError,
+        ModelNotFoundError,
+        UnsupportedFeatureError,
+    )
+
     monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
     monkeypatch.setenv("GEMINI_API_KEY", SECRET)
     req = ChatRequest(messages=[Message(role="user", content="Which? A) a B) b")])
