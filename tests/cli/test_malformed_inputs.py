@@ -39,20 +39,20 @@ def case(kind: str, name: str, expect: str, code: int = 2) -> Callable[[Build], 
     return deco
 
 
+DROP = object()  # an override that removes the field
+
+
+def changed(base: dict, over: dict) -> dict:
+    """``base`` with ``over`` applied (a DROP value removes that field)."""
+    return {k: v for k, v in {**base, **over}.items() if v is not DROP}
+
+
 # ---------------------------------------------------------------------------- items JSONL
 def good_item(**over: object) -> dict:
-    it = {"id": "sound.test.001", "category": "sound", "subcategory": "loudness",
-          "question": "Which is louder?", "choices": ["a jet", "a whisper", "a fridge hum", "a ticking clock"],
-          "answer": "A", "rationale": "jets are loud", "provenance": {"method": "authored", "by": "tester"}}
-    for k, v in over.items():
-        if v is DROP:
-            it.pop(k, None)
-        else:
-            it[k] = v
-    return it
-
-
-DROP = object()
+    return changed({"id": "sound.test.001", "category": "sound", "subcategory": "loudness",
+                    "question": "Which is louder?", "choices": ["a jet", "a whisper", "a fridge hum", "a ticking clock"],
+                    "answer": "A", "rationale": "jets are loud", "provenance": {"method": "authored", "by": "tester"}},
+                   over)
 
 
 def _fix_category(tmp: Path) -> dict:
@@ -72,8 +72,7 @@ def items_case(name: str, expect: str, lines: Callable[[Path], bytes] | list | N
         elif lines is not None:
             data = b"".join((x if isinstance(x, bytes) else json.dumps(x).encode()) + b"\n" for x in lines)
         else:
-            rec = {**good_item(), **_fix_category(tmp), **(item or {})}
-            rec = {k: v for k, v in rec.items() if v is not DROP}
+            rec = changed({**good_item(), **_fix_category(tmp)}, item or {})
             data = (json.dumps(rec) + "\n").encode()
         if data is not None:
             f.write_bytes(data)
@@ -149,25 +148,13 @@ def _items_devzero(tmp: Path) -> list[str]:
 
 # ---------------------------------------------------------------------------- MMAU / MMAR JSON
 def mmau_entry(**over: object) -> dict:
-    e = {"id": "m1", "audio_id": "./a.wav", "question": "What is heard?", "choices": ["a dog", "a cat"],
-         "answer": "a dog", "task": "sound", "split": "test-mini"}
-    for k, v in over.items():
-        if v is DROP:
-            e.pop(k, None)
-        else:
-            e[k] = v
-    return e
+    return changed({"id": "m1", "audio_id": "./a.wav", "question": "What is heard?", "choices": ["a dog", "a cat"],
+                    "answer": "a dog", "task": "sound", "split": "test-mini"}, over)
 
 
 def mmar_entry(**over: object) -> dict:
-    e = {"id": "r1", "audio_path": "./a.wav", "question": "What is heard?", "choices": ["a dog", "a cat"],
-         "answer": "a dog", "modality": "sound"}
-    for k, v in over.items():
-        if v is DROP:
-            e.pop(k, None)
-        else:
-            e[k] = v
-    return e
+    return changed({"id": "r1", "audio_path": "./a.wav", "question": "What is heard?", "choices": ["a dog", "a cat"],
+                    "answer": "a dog", "modality": "sound"}, over)
 
 
 def bench_case(bench: str, name: str, expect: str, content: Callable[[Path], bytes], suffix: str = ".json") -> None:
@@ -326,8 +313,7 @@ def train_case(name: str, expect: str, over: dict | Callable[[Path], dict] | str
             f.write_text(over)
         else:
             extra = over(tmp) if callable(over) else over
-            cfg = {**base, **extra}
-            f.write_text(json.dumps({k: v for k, v in cfg.items() if v is not DROP}))  # JSON is YAML
+            f.write_text(json.dumps(changed(base, extra)))  # JSON is YAML
         return ["ground", "train", str(f), "--no-progress"]
     CASES.append(Case(f"train-yaml:{name}", build, expect))
 
