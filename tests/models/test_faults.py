@@ -91,6 +91,10 @@ def test_scrub_removes_configured_values_and_token_shapes(monkeypatch: pytest.Mo
                    "hf_abcdef"):
         assert leaked not in clean, clean
     assert scrub("max_tokens: 16, prompt_tokens=123456") == "max_tokens: 16, prompt_tokens=123456"
+    # Any backend's error text is scrubbed where a Response is made (local backends included).
+    from akb.models.base import Response
+
+    assert "plain-looking-value-123" not in (Response(error="final: echo plain-looking-value-123").error or "")
 
 
 # ------------------------------------------------------------------ defect 2: failures stop the run
