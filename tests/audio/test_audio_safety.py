@@ -147,3 +147,19 @@ def test_each_bad_clip_fails_its_own_items_and_the_cascade_goes_on(tmp_path: Pat
         line = next(ln for ln in fails.splitlines() if f"{name}.wav" in ln)
         assert needle in line, line
     assert "zero.wav" in fails
+
+
+def test_caption_command_names_each_bad_file_and_captions_the_rest(tmp_path: Path) -> None:
+    """`akb caption` on a FIFO and a link to /dev/zero (they used to hang) beside a good clip."""
+    from cli_harness import run_cli
+
+    good = write_good(tmp_path / "good.wav")
+    fifo = make_fifo(tmp_path / "fifo.wav")
+    zero = tmp_path / "zero.wav"
+    zero.symlink_to("/dev/zero")
+    t0 = time.monotonic()
+    code, out, err = run_cli("caption", str(good), str(fifo), str(zero), "--no-cache")
+    assert time.monotonic() - t0 < 30
+    assert code != 0 and "Traceback" not in out + err
+    assert str(good) in out
+    assert "is a FIFO" in out + err and "is a device" in out + err
