@@ -160,8 +160,11 @@ def test_backends_raise_typed_errors(fake_api: FakeAPIServer, monkeypatch: pytes
         b.letter_logprobs([req.model_copy(update={"letters": ["A", "B"]})])
     fake_api.default = raw(200, {"id": "x", "object": "chat.completion", "created": 1, "model": "m",
                                  "choices": [{"index": 0, "message": {"role": "assistant", "content": 7}}]})
-    with pytest.raises(MalformedResponseError):
+    with pytest.raises(MalformedResponseError) as e:
         b.generate([req])
+    # The kinds the engine's error-kind enum names: auth, not-found, protocol.
+    assert (AuthError.kind, ModelNotFoundError.kind, e.value.kind, UnsupportedFeatureError.kind) == (
+        "auth", "not-found", "protocol", "protocol")
 
 
 def test_retryable_failures_are_never_recorded(fake_api: FakeAPIServer, tmp_path: Path) -> None:

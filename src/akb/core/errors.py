@@ -44,9 +44,13 @@ class BackendError(AkbError):
 
 class AuthError(BackendError):
     """The server refused the credentials (HTTP 401/403). Final for the whole run: every
-    further request would fail the same way, so the run stops and nothing is recorded."""
+    further request would fail the same way, so the run stops and nothing is recorded.
+
+    ``kind`` is the error-kind name the engine uses for run-stopping failures ("auth",
+    "not-found", "protocol"); ``reason`` says more precisely what happened."""
 
     kind = "auth"
+    reason = "auth"
 
 
 class ProtocolError(BackendError):
@@ -54,13 +58,14 @@ class ProtocolError(BackendError):
     it lacks a feature the run needs (log-probabilities), or a success body lacks what the
     protocol promises. Final for the whole run: it stops, and nothing is recorded."""
 
-    kind = "final"
+    kind = "protocol"
     reason = "protocol"
 
 
 class ModelNotFoundError(ProtocolError):
     """HTTP 404: no such model (or route) on this server."""
 
+    kind = "not-found"
     reason = "model-not-found"
 
 
