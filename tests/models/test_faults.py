@@ -217,3 +217,17 @@ def test_retry_after_is_capped(fake_api: FakeAPIServer) -> None:
     t0 = time.monotonic()
     (r,) = b.generate([ChatRequest(messages=[Message(role="user", content="q")])])
     assert r.ok and time.monotonic() - t0 < 3
+
+
+@pytest.mark.parametrize("spec", ["anthropic:m", "gemini:m"])
+def test_retry_after_is_honoured_by_every_vendor(fake_api: FakeAPIServer, monkeypatch: pytest.MonkeyPatch,
+                                                spec: str) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    monkeypatch.setenv("GEMINI_API_KEY", SECRET)
+    b = create_backend(spec, base_url=fake_api.url, retry_initial_wait=0.01, retry_max_wait=0.05, max_retries=2,
+                       timeout=5)
+    fake_api.plan(status(429, retry_after="1.5"))
+    (r,) = b.generate([ChatRequest(messages=[Message(role="user", content="q")])])
+    assert r.ok, r.error
+    (gap,) = _gaps(fake_api)
+    assert gap >= 1.4, gap
