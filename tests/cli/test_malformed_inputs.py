@@ -389,6 +389,10 @@ cli_case("option-no-equals", "expects KEY=VALUE", lambda t: probe_args(t, "-o", 
 cli_case("option-unknown", "no option", lambda t: probe_args(t, "-o", "colour=blue"))
 cli_case("option-bad-yaml", "not a valid value", lambda t: probe_args(t, "-o", "x=[unclosed"))
 cli_case("option-alias-bomb", "alias", lambda t: probe_args(t, "-o", "x=" + "[" + ",".join(["&a 1"] + ["*a"] * 200) + "]"))
+cli_case("base-url-not-a-url", "expected an http:// or https:// URL",
+         lambda t: ["probe", "-m", "openai:x", "--base-url", "not a url", "--out", str(t / "out")])
+cli_case("base-url-no-scheme", "expected an http:// or https:// URL",
+         lambda t: ["probe", "-m", "openai:x", "--base-url", "127.0.0.1:8000/v1", "--out", str(t / "out")])
 cli_case("categories-unknown", "unknown category", lambda t: probe_args(t, "--categories", "acoustics"))
 cli_case("config-binary", "binary file",
          lambda t: (t / "c.yaml").write_bytes(b"\x7fELF\x00\x00") and ["probe", "--config", str(t / "c.yaml")])

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -46,6 +46,19 @@ class APIOptions(BaseModel):
     retry_max_wait: float = Field(60.0, ge=0)
     max_retry_after: float = Field(300.0, ge=0, description="longest Retry-After honoured (seconds)")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="sent with every request")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        # Refused up front: a typo would otherwise cost every retry of every item.
+        if v is None:
+            return v
+        from urllib.parse import urlparse
+
+        u = urlparse(v.strip())
+        if u.scheme not in ("http", "https") or not u.netloc:
+            raise ValueError(f"expected an http:// or https:// URL, got {v!r}")
+        return v.strip()
 
 
 class RetryableError(Exception):
