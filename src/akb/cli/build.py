@@ -45,22 +45,34 @@ def procedural(
 def check(
     file: Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    option_rules: Annotated[bool | None, typer.Option("--option-rules/--no-option-rules",
+                                                      help="apply the v0.2 option-set checks (default: when the file carries meta.siblings)")] = None,
 ) -> None:
-    """Schema, banned options, rationales, near-duplicates, recomputed keys, balance."""
+    """Schema, banned options, rationales, near-duplicates, recomputed keys, balance, and the
+    option-set rule: siblings, hedges, stem words, option lengths, numeric key ranks, longest key."""
     from akb.bench.loader import default_items_path, load_items
-    from akb.build.checks import check_items, release_stats
+    from akb.build.checks import check_items, option_rules_apply, option_set_stats, release_stats
 
     items = load_items(file or default_items_path())
-    problems = check_items(items)
+    applied = option_rules_apply(items) if option_rules is None else option_rules
+    found = check_items(items, option_rules=applied, warnings=True)
+    problems = [p for p in found if p.severity == "error"]
     stats = release_stats(items)
+    option_stats = option_set_stats(items)
     if as_json:
-        console.print_json(json.dumps({"problems": [p.__dict__ for p in problems], "stats": stats}))
+        console.print_json(json.dumps({"problems": [p.__dict__ for p in found], "stats": stats,
+                                       "option_set": option_stats, "option_rules": applied}))
     else:
-        for p in problems:
-            console.print(f"[red]{p.check}[/red] {p.item_id}: {p.message}")
+        for p in found:
+            colour = "red" if p.severity == "error" else "yellow"
+            console.print(f"[{colour}]{p.check}[/{colour}] {p.item_id}: {p.message}")
         for cat, s in stats.items():
             console.print(f"{cat}: {s}")
-        console.print(f"{len(items)} items, {len(problems)} problems")
+        console.print(f"option set: {option_stats}")
+        if not applied:
+            console.print("[yellow]option-set rules not applied[/yellow] (no item carries meta.siblings: a v0.1 file); "
+                          "--option-rules applies them")
+        console.print(f"{len(items)} items, {len(problems)} problems, {len(found) - len(problems)} warnings")
     if problems:
         raise typer.Exit(1)
 
@@ -188,16 +200,20 @@ def review_cmd(
 @app.command("packet")
 def packet_cmd(
     file: Annotated[Path, typer.Argument(help="items JSONL with shuffled options")],
-    out: Annotated[Path, typer.Option(help="packet JSONL for the blind reviewer (no keys, no rationales)")],
+    out: Annotated[Path, typer.Option(help="packet JSONL for the reviewer (no keys, no rationales)")],
+    options_only: Annotated[bool, typer.Option("--options-only", help="ids and the four options only, no question: "
+                                                                     "can the options alone tell the key?")] = False,
 ) -> None:
-    """Export a blind-review packet for a reviewer outside akb."""
+    """Export a blind-review (or options-only) packet for a reviewer outside akb."""
     from akb.bench.loader import load_items
     from akb.build.blind import make_packet
     from akb.core.jsonl import write_json_atomic
 
-    rows = make_packet(load_items(file))
+    rows = make_packet(load_items(file), options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    console.print(f"{len(rows)} items -> {out}; answers come back as JSONL lines {{\"id\", \"answer\", \"note\", \"flag\"}}")
+    what = "options-only packet (no questions)" if options_only else "blind packet"
+    console.print(f"{len(rows)} items -> {out} ({what}); answers come back as JSONL lines "
+                  "{\"id\", \"answer\", \"note\", \"flag\", \"confidence\"}")
 
 
 @app.command("answers")
@@ -207,10 +223,14 @@ def answers_cmd(
     reviewer: Annotated[str, typer.Option(help="who answered (a model spec or a person's id)")],
     out: Annotated[Path, typer.Option(help="items with the new review records")],
     kind: Annotated[str, typer.Option(help="model or human")] = "model",
+    options_only: Annotated[bool, typer.Option("--options-only", help="the answers are to an options-only packet: "
+                                                                     "a confident correct answer flags the item")] = False,
+    family: Annotated[str | None, typer.Option(help="model family of a model reviewer (default: from the reviewer spec)")] = None,
 ) -> None:
-    """Import blind answers: agreement marks a draft model-reviewed, disagreement flags it."""
+    """Import blind answers (agreement marks a draft model-reviewed, disagreement flags it) or
+    options-only answers (a confident correct answer flags the item; the status never changes)."""
     from akb.bench.loader import load_items
-    from akb.build.blind import apply_blind_answers, read_answers
+    from akb.build.blind import apply_blind_answers, model_family, read_answers
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
 
@@ -219,8 +239,12 @@ def answers_cmd(
     items = load_items(file)
     if reviewer in {i.provenance.by for i in items}:
         raise ConfigError(f"{reviewer} wrote some of these items; a blind review needs someone else")
-    done, flagged = apply_blind_answers(items, read_answers(answers), reviewer=reviewer, kind=kind)  # type: ignore[arg-type]
+    if kind == "model" and not (family or model_family(reviewer)):
+        raise ConfigError(f"cannot tell the model family of {reviewer!r}: pass --family")
+    done, flagged = apply_blind_answers(items, read_answers(answers), reviewer=reviewer, kind=kind,  # type: ignore[arg-type]
+                                        options_only=options_only, family=family)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
     for it in flagged:
         console.print(f"[yellow]flagged[/yellow] {it.id}: {it.review.reviews[-1].note}")
-    console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged to fix or drop")
+    what = "options alone give the key away" if options_only else "to fix or drop"
+    console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged ({what})")
