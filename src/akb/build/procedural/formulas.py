@@ -303,7 +303,7 @@ def _db_sum_pool(p: dict[str, Any]) -> list[Candidate]:
     out: list[Candidate] = [(f"{base + 20 * math.log10(k):.0f} dB SPL",
                              f"{k} identical in-phase (coherent) sources each produce {base} dB SPL at a listening position. What is their combined level there?")]
     out += [(db_sum({"levels": [base] * k2}), _db_sum_q(k2, base)) for k2 in _near([2, 3, 4, 5, 8, 10, 16, 20, 32], k)[:8]]
-    out.append((f"{base:.0f} dB SPL", f"One of {k} uncorrelated noise sources is switched off and the others stay on: what level does each remaining source produce on its own at the listening position?"))
+    out.append((f"{base:.0f} dB SPL", f"{k} equal uncorrelated noise sources together produce {db_sum(p)} at a listening position. What level does each produce there on its own?"))
     return out
 
 
