@@ -248,3 +248,60 @@ def answers_cmd(
         console.print(f"[yellow]flagged[/yellow] {it.id}: {it.review.reviews[-1].note}")
     what = "options alone give the key away" if options_only else "to fix or drop"
     console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged ({what})")
+
+
+@app.command("regen-procedural")
+def regen_procedural_cmd(
+    out: Annotated[Path, typer.Option(help="where to write the items (every item; procedural ones regenerated)")],
+    file: Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")] = None,
+) -> None:
+    """Give the procedural items sibling questions and, for numeric generators, new options
+    with the key's rank spread evenly; ids, questions, parameters and keys stay."""
+    from akb.bench.loader import default_items_path, load_items
+    from akb.build.regen import regenerate_procedural
+    from akb.core.jsonl import write_json_atomic
+
+    items, rep = regenerate_procedural(load_items(file or default_items_path()))
+    write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in items))
+    console.print(f"{len(items)} items -> {out}: {json.dumps(rep.summary())}")
+
+
+@app.command("merge-revisions")
+def merge_revisions_cmd(
+    revised: Annotated[list[Path], typer.Argument(help="the writers' revision files (JSONL, e.g. /work/items/out/*.jsonl)")],
+    out: Annotated[Path, typer.Option(help="where to write the merged items (may be the base file itself)")],
+    version: Annotated[str, typer.Option(help="the version this revision round makes")] = "0.2",
+    base: Annotated[Path | None, typer.Option(help="the released file (default: the shipped AKB-2000)")] = None,
+    procedural: Annotated[Path | None, typer.Option(help="regenerated procedural items (akb build regen-procedural); "
+                                                         "default: regenerate from the base now")] = None,
+    changelog: Annotated[Path | None, typer.Option(help="JSON changelog to add this version's entry to "
+                                                        "(default: changelog.json beside --out)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="refuse to write when any problem is found")] = False,
+) -> None:
+    """Merge a revision round: new ids for replacements, rewritten items back to draft (old
+    reviews kept with a note), procedural items regenerated, totals and letters verified, and
+    a changelog entry (changed ids, retired ids and why)."""
+    from akb.bench.loader import default_items_path, load_items
+    from akb.bench.taxonomy import load_taxonomy
+    from akb.build.regen import regenerate_procedural
+    from akb.build.revisions import changelog_markdown, merge_revisions, read_revisions, update_changelog
+    from akb.core.errors import DataError
+    from akb.core.jsonl import write_json_atomic
+
+    base_items = load_items(base or default_items_path())
+    proc = load_items(procedural) if procedural else regenerate_procedural(base_items)[0]
+    tax = load_taxonomy()
+    res = merge_revisions(base_items, read_revisions(revised), proc, version=version,
+                          totals={c.id: c.total for c in tax.categories})
+    for p in res.problems:
+        console.print(f"[yellow]problem[/yellow] {p}")
+    if strict and res.problems:
+        raise DataError(f"{len(res.problems)} problem(s); nothing written (drop --strict to write anyway)")
+    write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in res.items))
+    load_items(out)  # the written file must validate
+    cl = changelog or out.with_name("changelog.json")
+    entries = update_changelog(cl, res.changelog)
+    write_json_atomic(cl, json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
+    write_json_atomic(cl.with_suffix(".md"), changelog_markdown(entries))
+    console.print(f"{len(res.items)} items -> {out}; changelog {cl} (+ .md): {json.dumps(res.changelog['summary'])}; "
+                  f"{len(res.problems)} problems")
