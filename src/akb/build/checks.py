@@ -17,8 +17,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from difflib import SequenceMatcher
+from typing import Any
 
 from akb.bench.items import LETTERS, Item, normalise_text
 

@@ -21,7 +21,13 @@ from typing import Any
 
 from akb.bench.items import LETTERS, Item, Review
 from akb.build.checks import key_rank, normalise_text
-from akb.build.procedural.base import GENERATORS, _load_all, attach_siblings, feasible_ranks, pick_by_rank
+from akb.build.procedural.base import (
+    GENERATORS,
+    _load_all,
+    attach_siblings,
+    feasible_ranks,
+    pick_by_rank,
+)
 from akb.core.errors import DataError
 
 
@@ -85,14 +91,11 @@ def regenerate_procedural(items: Sequence[Item], *, at: datetime | None = None, 
             meta["siblings"] = [{"option": t, "question": q} for t, q in picked]
             meta["v02"] = {"change": "rewritten", "why": "numeric distractors regenerated: each the answer to a sibling "
                                                           "question, the key's rank spread evenly (v0.1 built them around the key)"}
-            note = "options regenerated (v0.2); key recomputed from parameters"
-            review = it.review.model_copy(update={
-                "status": "auto-checked" if it.review.status in ("draft", "auto-checked", "model-reviewed") else it.review.status,
-                "reviews": [*it.review.reviews, Review(reviewer="akb build check: key recomputed from parameters", kind="auto",
-                                                      at=at, verdict="accept", note=note)]})
-            if review.status == "auto-checked" and it.review.status == "model-reviewed":
-                review = review.model_copy(update={"reviews": [*review.reviews[:-1], review.reviews[-1].model_copy(update={
-                    "note": note + "; earlier model reviews saw the v0.1 options"})]})
+            edit = Review(reviewer="akb build regen-procedural", kind="auto", at=at, verdict="edit",
+                          note="options regenerated for v0.2 (siblings, key rank spread); the reviews above saw the v0.1 options")
+            check = Review(reviewer="akb build check: key recomputed from parameters", kind="auto", at=at, verdict="accept")
+            status = "auto-checked" if it.review.status in ("draft", "auto-checked", "model-reviewed") else it.review.status
+            review = it.review.model_copy(update={"status": status, "reviews": [*it.review.reviews, edit, check]})
             new = it.model_copy(update={"choices": choices, "option_order": order, "meta": meta, "review": review})
             rep.options_regenerated.append(it.id)
         else:

@@ -284,7 +284,12 @@ def merge_revisions_cmd(
     from akb.bench.loader import default_items_path, load_items
     from akb.bench.taxonomy import load_taxonomy
     from akb.build.regen import regenerate_procedural
-    from akb.build.revisions import changelog_markdown, merge_revisions, read_revisions, update_changelog
+    from akb.build.revisions import (
+        changelog_markdown,
+        merge_revisions,
+        read_revisions,
+        update_changelog,
+    )
     from akb.core.errors import DataError
     from akb.core.jsonl import write_json_atomic
 
@@ -305,3 +310,43 @@ def merge_revisions_cmd(
     write_json_atomic(cl.with_suffix(".md"), changelog_markdown(entries))
     console.print(f"{len(res.items)} items -> {out}; changelog {cl} (+ .md): {json.dumps(res.changelog['summary'])}; "
                   f"{len(res.problems)} problems")
+
+
+@app.command("validity")
+def validity_cmd(
+    file: Annotated[Path | None, typer.Argument(help="items JSONL with their review records (default: the shipped AKB-2000)")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to store the figures (default: the package's akb/data/validity.json)")] = None,
+    baselines_file: Annotated[Path | None, typer.Option("--baselines-file", help="baselines.json of a release (akb bench release)")] = None,
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="probe the embedding and options-only embedding "
+                                                                             "baselines now (needs the embedding model)")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Validity figures: options-only and blind accuracy from the recorded answers, numeric
+    inner-rank rate, key-uniquely-longest rate, letters, subcategory sizes, totals, baselines."""
+    from akb.bench.loader import default_items_path, load_items
+    from akb.bench.taxonomy import load_taxonomy
+    from akb.build.validity import VALIDITY_FILE, compute_validity
+    from akb.core.jsonl import write_json_atomic
+    from akb.core.paths import data_path
+
+    path = file or default_items_path()
+    items = load_items(path)
+    base = None
+    if baselines_file:
+        base = json.loads(baselines_file.read_text())
+    elif baselines:
+        from akb.build.release import run_baselines
+
+        base = run_baselines(path, Path("runs") / "validity-baselines", progress=False)
+    v = compute_validity(items, load_taxonomy(), baselines=base)
+    dest = out or data_path(VALIDITY_FILE)
+    write_json_atomic(dest, json.dumps(v, indent=1, ensure_ascii=False) + "\n")
+    if as_json:
+        console.print_json(json.dumps(v))
+    else:
+        o, b = v["options_only"], v["blind"]
+        console.print(f"options-only {o['accuracy']} (n={o['n']}), blind {b['accuracy']} (n={b['n']}), "
+                      f"numeric inner rank {v['numeric_inner_rank']['rate']} (n={v['numeric_inner_rank']['n']}), "
+                      f"key uniquely longest {v['key_uniquely_longest']['rate']}")
+        console.print(f"verdicts: {v['verdicts']}")
+    console.print(f"-> {dest}")

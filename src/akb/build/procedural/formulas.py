@@ -13,7 +13,14 @@ import math
 import random
 from typing import Any
 
-from akb.build.procedural.base import Candidate, Draft, Generator, numeric_choices, register, sibling_from_pool
+from akb.build.procedural.base import (
+    Candidate,
+    Draft,
+    Generator,
+    numeric_choices,
+    register,
+    sibling_from_pool,
+)
 
 C_AIR = 343.0  # m/s, dry air at 20 °C (stated in every question that uses it)
 

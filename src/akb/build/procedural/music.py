@@ -16,7 +16,14 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from akb.build.procedural.base import Candidate, Draft, Generator, numeric_choices, register, sibling_from_pool
+from akb.build.procedural.base import (
+    Candidate,
+    Draft,
+    Generator,
+    numeric_choices,
+    register,
+    sibling_from_pool,
+)
 from akb.build.procedural.formulas import _near, fmt
 from akb.core.errors import MissingDependencyError
 
