@@ -188,6 +188,8 @@ _STOP = frozenset("the a an of to in on at for and or with by from is are was be
 _NUMWORDS = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                          "nine", "ten", "eleven", "twelve"])}
 _NUM_RE = re.compile(r"^\s*(?:about|approximately|roughly|~|≈)?\s*([+\-−]?\d[\d,]*(?:\.\d+)?)\s*(.*?)\s*$", re.I)
+_PLURALS = re.compile(r"\b(beat|second|frame|bin|note|cent|semitone|octave|sample|bit|byte|minute|hour|step|word|"
+                      r"syllable|channel|year|month|week|day|cycle|hop|band|voice|harmonic|mode)s\b")
 _SCALE = {"khz": ("hz", 1e3), "mhz": ("hz", 1e6), "ms": ("s", 1e-3), "second": ("s", 1.0), "km": ("m", 1e3),
           "cm": ("m", 1e-2), "mm": ("m", 1e-3), "kbit/": ("kbit/", 1.0), "mbit/": ("kbit/", 1e3)}
 
@@ -211,7 +213,7 @@ def numeric_value(text: str) -> tuple[float, str] | None:
         unit = "ratio"
     if re.search(r"\d", unit) or len(unit.split()) > 3 or unit[:1] in {"-", "–", "(", ","}:
         return None
-    unit = re.sub(r"s\b", "", unit) if unit not in {"s", "ms"} else unit  # beats/beat, seconds/second
+    unit = _PLURALS.sub(r"\1", unit)  # beats/beat, seconds/second
     for prefix, (base, mult) in _SCALE.items():
         if unit == prefix or unit.startswith(prefix):
             unit, num = base + unit[len(prefix):], num * mult

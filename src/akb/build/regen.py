@@ -101,12 +101,12 @@ def regenerate_procedural(items: Sequence[Item], *, at: datetime | None = None, 
         else:
             from akb.build.procedural.base import Draft
 
-            d = Draft(category=it.category, subcategory=it.subcategory, question=it.question,
+            draft = Draft(category=it.category, subcategory=it.subcategory, question=it.question,
                       choices=[it.answer_text, *(c for j, c in enumerate(it.choices) if j != it.answer_index)],
                       rationale=it.rationale, generator=gen.id, params=params, source=it.provenance.source or "")
-            if attach_siblings(gen, d) is None:
+            if attach_siblings(gen, draft) is None:
                 raise DataError(f"{it.id}: no sibling question for some distractor of {gen.id}")
-            meta["siblings"] = d.meta["siblings"]
+            meta["siblings"] = draft.meta["siblings"]
             meta["v02"] = {"change": "siblings", "why": "computed sibling questions added; options unchanged"}
             new = it.model_copy(update={"meta": meta})
             rep.siblings_only.append(it.id)
@@ -114,8 +114,8 @@ def regenerate_procedural(items: Sequence[Item], *, at: datetime | None = None, 
         if after is not None:
             rep.ranks_after[after] += 1
         out.append(new)
-    order = {i.id: k for k, i in enumerate(items)}
-    out.sort(key=lambda i: order[i.id])
+    position = {i.id: k for k, i in enumerate(items)}
+    out.sort(key=lambda i: position[i.id])
     for i in out:
         assert i.answer in LETTERS
     return out, rep

@@ -130,7 +130,7 @@ def compute_validity(items: Sequence[Item], taxonomy: Taxonomy, *, baselines: di
     subs = Counter((i.category, i.subcategory) for i in items)
     rel = release_stats(items)
     os_ = option_set_stats(items)
-    letters = Counter(i.answer for i in items)
+    letters: Counter[str] = Counter(i.answer for i in items)
     longest_by_cat = {c: round(sum(key_uniquely_longest(i) for i in items if i.category == c) / n, 3) for c, n in sorted(cats.items())}
     opt = answer_figures(items, "options-only")
     blind = answer_figures(items, "blind")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -72,7 +72,7 @@ def stats(
     _print_validity(v, fresh)
 
 
-def _print_validity(v: dict | None, fresh: bool) -> None:  # type: ignore[type-arg]
+def _print_validity(v: dict[str, Any] | None, fresh: bool) -> None:
     if v is None:
         console.print("Validity: not measured (akb build validity)")
         return
