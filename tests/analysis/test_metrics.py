@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from akb.analysis.metrics import compute_metrics, table1_markdown, wilson
+from akb.analysis.metrics import compute_metrics, table1_markdown
+from akb.core.scores import wilson
 
 
 def test_wilson_matches_the_closed_form() -> None:
