@@ -199,7 +199,11 @@ def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, bas
                     "| `answer` | the key, a letter A-D |",
                     "| `rationale` | why the key is right (knowledge items) |",
                     "| `provenance` | `authored`, `llm-generated` or `procedural`; by whom; generator and parameters of computed items |",
-                    "| `review` | status and every review: reviewer, kind (human/model/auto), time, blind answer, verdict |",
+                    "| `review` | status and every review: reviewer, kind (human/model/auto), time, blind answer, verdict; "
+                    "from v0.2 the mode (`blind`: the item without its key, `options-only`: the four options without the "
+                    "question) and a model reviewer's family |",
+                    "| `meta.siblings` | from v0.2: for each distractor, the closely related sibling question it is the "
+                    "right answer to |",
                     "| `option_order` | the recorded permutation that balanced the gold letters |", "",
                     "## Taxonomy", "", "| Category | Subcategory | Items |", "|---|---|---:|"]
     for c in st["categories"]:

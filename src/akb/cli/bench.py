@@ -125,7 +125,7 @@ def show(
     console.print(f"[bold]Provenance[/bold]: {p.method} by {p.by}" + (f" ({p.generator})" if p.generator else ""))
     console.print(f"[bold]Review[/bold]: {it.review.status}")
     for r in it.review.reviews:
-        console.print(f"  - {r.kind} {r.reviewer} at {r.at:%Y-%m-%d}: {r.verdict}"
+        console.print(f"  - {r.kind}{' ' + r.mode if r.mode else ''} {r.reviewer}{' (' + r.family + ')' if r.family else ''} at {r.at:%Y-%m-%d}: {r.verdict}"
                       + (f", blind answer {r.blind_answer}" if r.blind_answer else "") + (f" ({r.note})" if r.note else ""))
 
 
