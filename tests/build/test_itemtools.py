@@ -538,3 +538,15 @@ def test_release_writes_validity_and_changelog_and_v02_needs_siblings(tmp_path: 
     no_sib = [i.model_copy(update={"meta": {}}) for i in items]
     with pytest.raises(DataError, match="siblings"):
         build_release(no_sib, tax, version="0.2", out=tmp_path / "rel2", allow_incomplete=True)
+
+
+def test_stratified_sample_covers_every_category() -> None:
+    from akb.build.blind import stratified_sample
+
+    items = [item(f"{c}.x.{i + 1:03d}", f"Question {c} {i}?", [f"a{i}", f"b{i}", f"c{i}", f"d{i}"], category=c)
+             for c, n in (("music", 200), ("phonetic", 60), ("sound", 40)) for i in range(n)]
+    s = stratified_sample(items, 100, seed=1)
+    counts = Counter(i.category for i in s)
+    assert counts["phonetic"] >= 30 and counts["sound"] >= 30 and counts["music"] == 67
+    assert [i.id for i in s] == [i.id for i in stratified_sample(items, 100, seed=1)]
+    assert [i.id for i in s] != [i.id for i in stratified_sample(items, 100, seed=2)]

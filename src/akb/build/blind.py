@@ -84,6 +84,26 @@ def make_packet(items: Sequence[Item], *, options_only: bool = False) -> list[di
              "choices": dict(zip("ABCD", i.choices, strict=True))} for i in items]
 
 
+def stratified_sample(items: Sequence[Item], n: int, *, seed: int = 0, min_per_category: int = 30) -> list[Item]:
+    """``n`` items (or all, if fewer), drawn per category in proportion to its size with at
+    least ``min_per_category`` from each, deterministic for ``seed``; in file order."""
+    import random
+    from collections import defaultdict
+
+    if n >= len(items):
+        return list(items)
+    by_cat: dict[str, list[Item]] = defaultdict(list)
+    for it in items:
+        by_cat[it.category].append(it)
+    quota = {c: min(len(v), max(min_per_category, round(n * len(v) / len(items)))) for c, v in by_cat.items()}
+    rng = random.Random(f"akb-sample:{seed}")
+    chosen: set[str] = set()
+    for c in sorted(by_cat):
+        pool = sorted(by_cat[c], key=lambda i: i.id)
+        chosen.update(i.id for i in rng.sample(pool, quota[c]))
+    return [i for i in items if i.id in chosen]
+
+
 def read_answers(path: str | Path) -> dict[str, BlindAnswer]:
     out: dict[str, BlindAnswer] = {}
     for lineno, rec in iter_jsonl(path):

@@ -203,13 +203,19 @@ def packet_cmd(
     out: Annotated[Path, typer.Option(help="packet JSONL for the reviewer (no keys, no rationales)")],
     options_only: Annotated[bool, typer.Option("--options-only", help="ids and the four options only, no question: "
                                                                      "can the options alone tell the key?")] = False,
+    sample: Annotated[int | None, typer.Option(help="a stratified sample of this many items (per category in proportion, "
+                                                    "at least 30 each) instead of every item")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the sample")] = 0,
 ) -> None:
     """Export a blind-review (or options-only) packet for a reviewer outside akb."""
     from akb.bench.loader import load_items
-    from akb.build.blind import make_packet
+    from akb.build.blind import make_packet, stratified_sample
     from akb.core.jsonl import write_json_atomic
 
-    rows = make_packet(load_items(file), options_only=options_only)
+    items = load_items(file)
+    if sample is not None:
+        items = stratified_sample(items, sample, seed=seed)
+    rows = make_packet(items, options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     what = "options-only packet (no questions)" if options_only else "blind packet"
     console.print(f"{len(rows)} items -> {out} ({what}); answers come back as JSONL lines "
