@@ -550,3 +550,30 @@ def test_stratified_sample_covers_every_category() -> None:
     assert counts["phonetic"] >= 30 and counts["sound"] >= 30 and counts["music"] == 67
     assert [i.id for i in s] == [i.id for i in stratified_sample(items, 100, seed=1)]
     assert [i.id for i in s] != [i.id for i in stratified_sample(items, 100, seed=2)]
+
+
+def test_review_command_options_only_hides_questions_and_flags_hits(fake_api, tmp_path: Path) -> None:  # noqa: ANN001
+    from akb.bench.loader import load_items
+
+    items, src = _reviewable(tmp_path)
+    seen: list[str] = []
+
+    def answer(rec: Any) -> str:
+        text = rec.prompt_text()
+        seen.append(text)
+        return "A"  # the key of the first item only
+
+    fake_api.answer = answer
+    out = tmp_path / "reviewed.jsonl"
+    r = subprocess.run(
+        [sys.executable, "-m", "akb", "build", "review", str(src), "--model", "openai:reviewer-model", "--base-url",
+         fake_api.openai_base_url, "--out", str(out), "--options-only"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert seen and not any(GOOD["question"] in t for t in seen)  # the question never reached the model
+    got = load_items(out)
+    last = [i.review.reviews[-1] for i in got]
+    assert [x.verdict for x in last] == ["flag", "accept", "accept", "accept"]
+    assert all(x.mode == "options-only" and x.reviewer == "openai:reviewer-model" for x in last)
+    assert all(i.review.status == "draft" for i in got)

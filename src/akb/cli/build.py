@@ -172,6 +172,8 @@ def review_cmd(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", "-o", help="backend option KEY=VALUE")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="run directory of the blind answers (resumable)")] = None,
+    options_only: Annotated[bool, typer.Option("--options-only", help="hide the questions: the model answers from the "
+                                                                     "options alone; a correct answer flags the item")] = False,
 ) -> None:
     """Blind key review by a model: it answers each item without the key; agreement makes a
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
@@ -188,10 +190,16 @@ def review_cmd(
     writers = {i.provenance.by for i in items}
     if cfg.spec in writers:
         raise ConfigError(f"{cfg.spec} wrote some of these items; a blind review needs a different model")
-    rd = run_dir or out.with_name(out.stem + ".review-run")
-    run_probe(ProbeConfig(model=cfg, data=str(file), out=str(rd)))
-    reviewed, disagreements = apply_model_review(items, rd / "samples.jsonl", reviewer=cfg.spec)
+    rd = run_dir or out.with_name(out.stem + (".options-only-run" if options_only else ".review-run"))
+    probe_model = parse_model_spec(f"options-only:{cfg.spec}", **cfg.options) if options_only else cfg
+    run_probe(ProbeConfig(model=probe_model, data=str(file), out=str(rd)))
+    reviewed, disagreements = apply_model_review(items, rd / "samples.jsonl", reviewer=cfg.spec, options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in reviewed))
+    if options_only:
+        for it in disagreements:
+            console.print(f"[yellow]options give it away[/yellow] {it.id}: key {it.answer} found without the question")
+        console.print(f"{len(items)} answered from the options alone -> {out}; {len(disagreements)} flagged (rewrite them)")
+        return
     for it in disagreements:
         console.print(f"[yellow]disagrees[/yellow] {it.id}: key {it.answer}, reviewer {it.review.reviews[-1].blind_answer or 'invalid'}")
     console.print(f"{len(items)} reviewed -> {out}; {len(disagreements)} disagreements to fix or drop")
