@@ -349,7 +349,7 @@ def validity_cmd(
     if baselines_file:
         base = json.loads(baselines_file.read_text())
     elif baselines:
-        from akb.build.release import run_baselines
+        from akb.runs.baselines import run_baselines
 
         base = run_baselines(path, Path("runs") / "validity-baselines", progress=False)
     v = compute_validity(items, load_taxonomy(), baselines=base)
