@@ -133,7 +133,8 @@ def merge_revisions(
                 for k in ("difficulty",):
                     if k in new.meta:
                         meta[k] = new.meta[k]
-                out[rid] = old.model_copy(update={"meta": meta})
+                # The text and its reviews stand; a clarified rationale is taken over.
+                out[rid] = old.model_copy(update={"meta": meta, "rationale": new.rationale or old.rationale})
                 continue
         if change == "rewritten":
             review = ReviewRecord(status="draft", reviews=[*old.review.reviews, _note(
