@@ -115,7 +115,7 @@ def build_request(taxonomy: Taxonomy, category: str, subcategory: str, n: int, e
         f"Write {n} new questions. Reply with a JSON array only, matching this JSON Schema:\n{SCHEMA}"
     )
     return ChatRequest(messages=[Message(role="system", content=SYSTEM), Message(role="user", content=user)],
-                       max_tokens=min(8192, 400 * n + 200), temperature=0.7, seed=0)
+                       max_tokens=min(8192, 650 * n + 200), temperature=0.7, seed=0)
 
 
 @dataclass(frozen=True)
