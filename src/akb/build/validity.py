@@ -209,8 +209,8 @@ def validity_markdown(v: dict[str, Any] | None, items: Sequence[Item], taxonomy:
               "`akb build validity` last ran); treat them as out of date.", ""]
     t = v["targets"]
     opt, blind = v["options_only"], v["blind"]
-    L += [f"Measured {v['computed'][:10]} on {v['items']} items by `akb build validity`. Targets from the construction "
-          "brief in brackets; a figure without enough answers is marked not measured.", "",
+    L += [f"Measured {v['computed'][:10]} on {v['items']} items by `akb build validity`. The targets are those of "
+          "the construction brief (issue 14); a figure without enough answers is \"not measured\", never \"met\".", "",
           "| Figure | Value | n | Target | Verdict |", "|---|---:|---:|---|---|",
           f"| Options only, question hidden (overall) | {_pct(opt['accuracy'])} | {opt['n']} | <= {t['options_only_overall_max']:.0%} overall, "
           f"<= {t['options_only_category_max']:.0%} per category, n >= {t['options_only_min_n']} | {v['verdicts']['options_only']} |",
