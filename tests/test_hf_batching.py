@@ -82,6 +82,6 @@ def test_generate_stops_inside_generate_on_stop_strings(tiny: Path) -> None:
     firsts = [next((c for c in f.text if c.isascii() and c.isprintable() and not c.isspace()), None) for f in free]
     stops = [r.model_copy(update={"stop": [c]}) for r, c in zip(reqs, firsts, strict=True) if c]
     assert stops
-    for r, resp in zip(stops, backend.generate(stops), strict=True):
+    for resp in backend.generate(stops):
         assert resp.finish_reason == "stop"
         assert (resp.completion_tokens or 0) < 24

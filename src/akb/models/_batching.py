@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from akb.core.errors import BackendError
 
 # Below this many shared tokens a separate prefix pass costs more than it saves.
 MIN_PREFIX_TOKENS = 8
@@ -74,3 +77,24 @@ def padding_share(batches: Sequence[Batch], lengths: Sequence[int]) -> float:
     padded = sum(b.padded_tokens for b in batches)
     real = sum(lengths[i] for b in batches for i in b.rows)
     return 0.0 if padded == 0 else 1.0 - real / padded
+
+
+def letter_ids_after(tok: Any, prompt: str, letters: Sequence[str]) -> list[int]:
+    """Token id of each option letter as it would follow ``prompt`` (space-prefixed after
+    text, bare after whitespace or an opening bracket), for any tokenizer (BPE or
+    SentencePiece): the letter is tokenised in context and must start a new token."""
+    ending = prompt[-40:]
+    base = tok(ending, add_special_tokens=False)["input_ids"]
+    sep = "" if prompt[-1:].isspace() or prompt.endswith(("(", "[")) else " "
+    ids: list[int] = []
+    for letter in letters:
+        full = tok(ending + sep + letter, add_special_tokens=False)["input_ids"]
+        if full[: len(base)] != base or len(full) <= len(base):
+            raise BackendError(
+                f"letter {letter!r} merges with the end of the prompt in this tokenizer; "
+                "set the option plain_suffix so the prompt ends in a separator"
+            )
+        ids.append(full[len(base)])
+    if len(set(ids)) != len(ids):
+        raise BackendError("option letters share their first token in this tokenizer; logprob mode cannot tell them apart")
+    return ids

@@ -21,7 +21,12 @@ from pydantic import BaseModel, ConfigDict
 
 from akb.core.errors import BackendError, ConfigError, MissingDependencyError
 from akb.core.hashing import directory_fingerprint, stable_hash
-from akb.models._batching import MIN_PREFIX_TOKENS, common_prefix_len, plan_batches
+from akb.models._batching import (
+    MIN_PREFIX_TOKENS,
+    common_prefix_len,
+    letter_ids_after,
+    plan_batches,
+)
 from akb.models.base import BaseBackend, ChatRequest, Mode, Response
 from akb.models.spec import ModelConfig, options_model
 
@@ -193,19 +198,7 @@ class HFBackend(BaseBackend):
         key = (ending, tuple(letters))
         if key in self._letter_ids:
             return self._letter_ids[key]
-        base = tok(ending, add_special_tokens=False)["input_ids"]
-        sep = "" if prompt[-1:].isspace() or prompt.endswith(("(", "[")) else " "
-        ids: list[int] = []
-        for letter in letters:
-            full = tok(ending + sep + letter, add_special_tokens=False)["input_ids"]
-            if full[: len(base)] != base or len(full) <= len(base):
-                raise BackendError(
-                    f"letter {letter!r} merges with the end of the prompt in this tokenizer; "
-                    "set the option plain_suffix so the prompt ends in a separator"
-                )
-            ids.append(full[len(base)])
-        if len(set(ids)) != len(ids):
-            raise BackendError("option letters share their first token in this tokenizer; logprob mode cannot tell them apart")
+        ids = letter_ids_after(tok, prompt, letters)
         self._letter_ids[key] = ids
         return ids
 
