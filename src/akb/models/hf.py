@@ -109,7 +109,7 @@ class HFBackend(BaseBackend):
                 "backend": "hf",
                 "model": self.model_name,
                 "revision": self._revision(),
-                "dtype": self.opts.dtype,
+                "dtype": self._dtype_identity(),
                 "chat_template": self.opts.chat_template,
                 "chat_template_kwargs": self.opts.chat_template_kwargs,
                 "plain_suffix": self.opts.plain_suffix,
@@ -117,6 +117,16 @@ class HFBackend(BaseBackend):
             if self.opts.adapter:
                 self._identity["adapter"] = "sha256:" + directory_fingerprint(Path(self.opts.adapter).expanduser())
         return self._identity
+
+    def _dtype_identity(self) -> str:
+        """``auto`` means bf16 on CUDA (see _load) and the checkpoint's dtype elsewhere, so
+        the two must not share cached answers."""
+        if self.opts.dtype != "auto" or self.opts.device_map or self.opts.device == "cpu":
+            return self.opts.dtype
+        torch, _ = _import_torch_transformers()
+        if self._device(torch).startswith("cuda") and torch.cuda.is_bf16_supported():
+            return "auto:bfloat16"
+        return "auto"
 
     # ----------------------------------------------------------------- loading
     def _device(self, torch: Any) -> str:
