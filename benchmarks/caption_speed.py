@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 from akb.audio import synthesis as syn  # noqa: E402
-from akb.audio.captioners.base import Clip  # noqa: E402
 from akb.audio.captioners.dsp import DSPCaptioner  # noqa: E402
+from akb.audio.clip import Clip  # noqa: E402
 
 
 def clips(d: Path) -> dict[str, list[Path]]:

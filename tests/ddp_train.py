@@ -1,4 +1,4 @@
-"""Run by tests/test_desta_train.py under torchrun: train each TrainConfig in a JSON list."""
+"""Run by tests/lalm/test_desta_train.py under torchrun: train each TrainConfig in a JSON list."""
 
 from __future__ import annotations
 

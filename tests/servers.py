@@ -18,7 +18,7 @@ of the recorded request (default: always ``"B"``).
 
 The server lives at most ``lifetime_s`` seconds (a watchdog shuts it down), and a delayed
 response waits on an event that :meth:`stop` sets, so a fixture teardown never hangs.
-Use the ``fake_api`` fixture from ``tests/test_api_backends.py`` or :func:`serve`.
+Use the ``fake_api`` fixture from ``tests/models/test_api_backends.py`` or :func:`serve`.
 """
 
 from __future__ import annotations

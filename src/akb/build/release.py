@@ -23,6 +23,7 @@ from akb.bench.items import LETTERS, Item
 from akb.bench.taxonomy import Taxonomy
 from akb.core.errors import DataError
 from akb.core.jsonl import write_json_atomic
+from akb.core.provenance import git_commit, package_versions
 
 CITATION = """@article{lu2026auditory,
   title   = {How Auditory Knowledge in LLM Backbones Shapes Audio Language Models: A Holistic Evaluation},
@@ -111,8 +112,6 @@ def build_release(
     for p in sorted(out.rglob("*")):
         if p.is_file() and p.name != "release.json" and "__pycache__" not in p.parts:
             res.files[p.relative_to(out).as_posix()] = _sha(p)
-    from akb.runs.results import git_commit, package_versions
-
     write_json_atomic(out / "release.json", {
         "name": "AKB-2000", "version": version, "items": len(ordered), "categories": dict(counts),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -314,20 +313,3 @@ def akb2000(category: str | None = None) -> Task:
         dataset = dataset.filter(lambda s: s.metadata["category"] == category)
     return Task(dataset=dataset, solver=multiple_choice(), scorer=choice())
 '''
-
-
-# ---------------------------------------------------------------- baselines
-def run_baselines(items_path: Path, runs_root: Path, *, progress: bool = True) -> dict[str, Any]:
-    """Probe the release with every baseline in :data:`BASELINES` (cached, resumable)."""
-    from akb.models.spec import parse_model_spec
-    from akb.runs.probe import ProbeConfig, run_probe
-
-    out: dict[str, Any] = {}
-    for _, spec, _ in BASELINES:
-        slug = spec.replace(":", "_")
-        cfg = ProbeConfig(model=parse_model_spec(spec), data=str(items_path), out=str(runs_root / slug),
-                          progress=progress, overwrite=True)
-        m = run_probe(cfg).metrics
-        out[spec] = {"overall": m.overall.model_dump(), "categories": {k: v.model_dump() for k, v in m.categories.items()},
-                     "predicted_letters": m.predicted_letters}
-    return out

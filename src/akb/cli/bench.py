@@ -109,7 +109,8 @@ def release(
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
 ) -> None:
     """Write a versioned release: JSONL, dataset card, datasets configs, lm-eval and inspect_ai tasks."""
-    from akb.build.release import build_release, data_file, run_baselines
+    from akb.build.release import build_release, data_file
+    from akb.runs.baselines import run_baselines
 
     path = file or default_items_path()
     items = load_items(path)

@@ -111,7 +111,7 @@ def generate_cmd(
     from akb.bench.loader import load_items
     from akb.bench.taxonomy import load_taxonomy
     from akb.build.generate import build_request, parse_reply, to_items
-    from akb.cli.common import parse_options as _parse_options
+    from akb.cli.common import parse_options
     from akb.core.cache import ResponseCache, cache_key
     from akb.core.errors import BackendError, ConfigError
     from akb.core.jsonl import JsonlAppender, iter_jsonl
@@ -124,7 +124,7 @@ def generate_cmd(
     if not tax.has(category, subcategory):
         raise ConfigError(f"unknown subcategory {category}/{subcategory}")
     pool = [i for i in load_items() if i.category == category and i.subcategory == subcategory]
-    opts = _parse_options(option or [])
+    opts = parse_options(option or [])
     if base_url:
         opts["base_url"] = base_url
     cfg = parse_model_spec(model, **opts)
@@ -165,14 +165,14 @@ def review_cmd(
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
     from akb.bench.loader import load_items
     from akb.build.review import apply_model_review
-    from akb.cli.common import parse_options as _parse_options
+    from akb.cli.common import parse_options
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
     from akb.models.spec import parse_model_spec
     from akb.runs.probe import ProbeConfig, run_probe
 
     items = load_items(file)
-    cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **_parse_options(option or []))
+    cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **parse_options(option or []))
     writers = {i.provenance.by for i in items}
     if cfg.spec in writers:
         raise ConfigError(f"{cfg.spec} wrote some of these items; a blind review needs a different model")

@@ -85,8 +85,9 @@ def caption(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not use the caption cache")] = False,
 ) -> None:
     """Caption audio files with any captioner and print one caption per file."""
-    from akb.audio.captioners.base import CaptionCache, Clip, create_captioner
+    from akb.audio.captioners.base import CaptionCache, create_captioner
     from akb.audio.captioners.batch import caption_clips
+    from akb.audio.clip import Clip
 
     cap = create_captioner(captioner, parse_options(captioner_option or [], "--captioner-option"))
     clips = [Clip(key=str(f), path=f, item_ids=[f.stem]) for f in files]

@@ -66,7 +66,7 @@ def run_audio_command(run: Callable[[], Any], *, saved: str, files: str) -> None
     says what was kept; exit code 3 while items failed, since the same command retries them."""
     import typer
 
-    from akb.runs.audio_summary import summary_markdown
+    from akb.audiobench.summary import summary_markdown
 
     try:
         res = run()

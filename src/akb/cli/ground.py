@@ -13,8 +13,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel, ValidationError
 
-from akb.cli.common import console, err_console, run_audio_command
-from akb.cli.probe import _parse_options
+from akb.cli.common import console, err_console, parse_options, run_audio_command
 from akb.core.errors import ConfigError
 
 
@@ -60,7 +59,7 @@ def build_data(
     from akb.models.spec import parse_model_spec
     from akb.runs.distill import DistillConfig, parse_shard, run_build_data
 
-    opts = _parse_options(option or [])
+    opts = parse_options(option or [])
     opts.update({k: v for k, v in {"base_url": base_url, "batch_size": batch_size, "concurrency": concurrency}.items()
                  if v is not None})
     cfg = _validated(DistillConfig, model=parse_model_spec(model, **opts), metadata=str(metadata), audio_root=str(audio_root),

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from akb.cli.common import build_run_config, console, err_console, read_run_config
-from akb.cli.common import parse_options as _parse_options
+from akb.cli.common import build_run_config, console, err_console, parse_options, read_run_config
 from akb.cli.common import split_csv as _split
 
 DEFAULT_MODEL = "embedding"
@@ -49,7 +48,7 @@ def probe(
     from akb.runs.probe import ProbeConfig, run_probe
 
     raw: dict[str, Any] = read_run_config(config)
-    opts = _parse_options(option or [])
+    opts = parse_options(option or [])
     flag_opts = {"base_url": base_url, "api_key_env": api_key_env, "dtype": dtype, "device": device,
                  "batch_size": batch_size, "concurrency": concurrency}
     opts.update({k: v for k, v in flag_opts.items() if v is not None})

@@ -23,7 +23,7 @@ def report(
     Example: akb report runs/ --reference paper --out report
     """
     from akb.analysis.correlation import matrix_markdown
-    from akb.analysis.report import reproduction_markdown
+    from akb.analysis.report_render import reproduction_markdown
     from akb.runs.report import make_report
 
     say = None if no_progress else (lambda m: err_console.print(f"[dim]report: {m}[/dim]"))

@@ -21,7 +21,7 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Score a predictions file with the official rule (missing predictions counted wrong) and akb's robust rule."""
-    from akb.runs.audio_summary import summary_markdown, write_audio_summary
+    from akb.audiobench.summary import summary_markdown, write_audio_summary
     from akb.runs.score import score_file
 
     summary = score_file(benchmark, predictions, key=key, benchmark_file=benchmark_file, label=label)

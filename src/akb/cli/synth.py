@@ -24,7 +24,7 @@ def make(
     reverberation and filtering (sox), and espeak-ng speech (content, rate, voice pitch)."""
     from rich.progress import Progress
 
-    from akb.bench.synth import make_suite
+    from akb.build.synth import make_suite
 
     with Progress(console=console, transient=True) as bar:
         t = bar.add_task("synthesising", total=None)
@@ -40,7 +40,7 @@ def make(
 @app.command("tasks")
 def list_tasks() -> None:
     """List the tasks with their MMAU group, category and tools needed."""
-    from akb.bench.synth import TASKS
+    from akb.build.synth import TASKS
 
     for t in TASKS.values():
         console.print(f"{t.name:16s} {t.group:7s} {t.category:15s} {t.subcategory:17s} {', '.join(t.needs) or '-'}")

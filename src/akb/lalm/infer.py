@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from akb.audio.io import load_audio, resolve_in_root
-from akb.bench.audio_items import AudioItem
-from akb.lalm.asr import WhisperASR
+from akb.audio.whisper import WhisperASR
+from akb.audiobench.items import AudioItem
 from akb.lalm.config import AUDIO_LOCATOR
 from akb.lalm.model import DestaModel
 from akb.lalm.processor import SAMPLING_RATE

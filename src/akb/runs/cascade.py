@@ -3,7 +3,7 @@
 *What is asked*: an audio benchmark (MMAU, MMAR, the synthetic suite) and the cascade
 prompt below. *Who answers*: any captioner (``akb.audio.captioners``) feeding any text
 backend (``akb.models``). *How it is judged*: the official MMAU/MMAR rule and akb's robust
-rule (``akb.bench.audio_scoring``).
+rule (``akb.audiobench.scoring``).
 
 The run directory works like a probe's (run.json, samples.jsonl, summary.json/md) plus
 ``captions.jsonl`` (every caption used, reusable with the ``file`` captioner) and
@@ -23,17 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from akb.audio.captioners.base import (
-    CaptionCache,
-    Clip,
-    clips_for,
-    create_captioner,
-    default_caption_cache_path,
-)
+from akb.audio.captioners.base import CaptionCache, create_captioner, default_caption_cache_path
 from akb.audio.captioners.batch import CaptionOutcome, caption_clips
-from akb.bench.audio_benchmarks import AudioBenchmark, load_audio_benchmark, parse_spec
-from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import score_sample
+from akb.audio.clip import Clip, clips_for
+from akb.audiobench.benchmarks import AudioBenchmark, load_audio_benchmark, parse_spec
+from akb.audiobench.items import AudioItem
+from akb.audiobench.scoring import score_sample
+from akb.audiobench.summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
 from akb.bench.prompts import format_options
 from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
@@ -42,7 +38,6 @@ from akb.core.paths import default_cache_path
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.audio_summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
 from akb.runs.results import open_run_dir, slug
 from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task, read_done
 

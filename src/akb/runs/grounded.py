@@ -1,10 +1,10 @@
 """``akb ground eval``: a trained DeSTA model answers an audio benchmark from the audio.
 
 *What is asked*: an audio benchmark (MMAU, MMAR, the synthetic suite; read by
-:mod:`akb.bench.audio_benchmarks`) with DeSTA's MMAU prompt. *Who answers*: the DeSTA model
+:mod:`akb.audiobench.benchmarks`) with DeSTA's MMAU prompt. *Who answers*: the DeSTA model
 (frozen backbone LLM + trained connector + frozen Whisper encoder), with Whisper's transcript
 where speech is heard. *How it is judged*: the official MMAU/MMAR rule on the raw answer and
-akb's robust rule (:mod:`akb.bench.audio_scoring`), missing answers counted wrong.
+akb's robust rule (:mod:`akb.audiobench.scoring`), missing answers counted wrong.
 
 The run directory works like every akb run: ``run.json`` (model = backbone + connector
 fingerprint + encoder, ASR, prompt, decoding, benchmark hash), ``samples.jsonl`` appended
@@ -28,17 +28,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from akb.audio.captioners.base import clips_for
+from akb.audio.clip import clips_for
 from akb.audio.io import AudioError
-from akb.bench.audio_benchmarks import AudioBenchmark, benchmark_spec, load_audio_benchmark
-from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import score_sample
+from akb.audiobench.benchmarks import AudioBenchmark, benchmark_spec, load_audio_benchmark
+from akb.audiobench.items import AudioItem
+from akb.audiobench.scoring import score_sample
+from akb.audiobench.summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
 from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import ConfigError
 from akb.core.hashing import directory_fingerprint
 from akb.core.jsonl import JsonlAppender
 from akb.core.paths import default_cache_path
-from akb.runs.audio_summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
 from akb.runs.results import open_run_dir, slug
 from akb.runs.runner import SAMPLES_FILE, read_done
 
@@ -95,7 +95,7 @@ def _progress(console: Console | None, enabled: bool, title: str) -> Progress:
 
 def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
                  console: Console | None = None) -> GroundedResult:
-    from akb.lalm.asr import WhisperASR
+    from akb.audio.whisper import WhisperASR
     from akb.lalm.infer import EVAL_SYSTEM_PROMPT, answer_batch, mcq_chat
     from akb.lalm.model import DestaModel
     from akb.lalm.processor import SAMPLING_RATE

@@ -36,9 +36,10 @@ from typing import Any
 
 from rich.console import Console
 
-from akb.bench.audio_benchmarks import load_audio_benchmark
-from akb.bench.audio_items import AudioItem
-from akb.bench.synth import METADATA_FILE, make_suite
+from akb.audiobench.benchmarks import load_audio_benchmark
+from akb.audiobench.items import AudioItem
+from akb.audiobench.synth import METADATA_FILE
+from akb.build.synth import make_suite
 from akb.core.hashing import stable_hash
 from akb.core.jsonl import write_json_atomic
 

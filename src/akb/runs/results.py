@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import platform
-import subprocess
 import sys
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from akb.core.errors import ResumeError
 from akb.core.hashing import canonical_json, stable_hash
 from akb.core.jsonl import write_json_atomic
+from akb.core.provenance import git_commit, package_versions
 
 RUN_FILE = "run.json"
 
@@ -20,29 +18,6 @@ RUN_FILE = "run.json"
 def slug(text: str, length: int = 80) -> str:
     """A spec or name as a file-name part: letters, digits, '-' and '.'; the rest '_'."""
     return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in text)[:length]
-
-
-def package_versions(names: tuple[str, ...] = ("akb", "torch", "transformers", "openai", "anthropic", "google-genai", "vllm", "sentence-transformers")) -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for n in names:
-        try:
-            out[n] = version(n)
-        except PackageNotFoundError:
-            continue
-    return out
-
-
-def git_commit(path: Path | None = None) -> str | None:
-    try:
-        here = path or Path(__file__).resolve().parent
-        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-        if r.returncode == 0:
-            dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                                   capture_output=True, text=True, timeout=5).stdout.strip()
-            return r.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return None
 
 
 def open_run_dir(run_dir: Path, fingerprint: dict[str, Any], *, overwrite: bool = False) -> dict[str, Any]:

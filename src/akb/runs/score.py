@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from akb.bench import mmar, mmau
-from akb.bench.audio_benchmarks import AudioBenchmark, ItemProblem, iter_records
-from akb.bench.audio_scoring import compute_audio_metrics
+from akb.audiobench import mmar, mmau
+from akb.audiobench.benchmarks import AudioBenchmark, ItemProblem, iter_records
+from akb.audiobench.scoring import compute_audio_metrics
+from akb.audiobench.summary import audio_summary
 from akb.core.errors import ConfigError, DataError
-from akb.runs.audio_summary import audio_summary
 
 KEYS = {
     "mmau": ("model_output", "model_prediction", "answer_prediction", "prediction", "pred", "response"),

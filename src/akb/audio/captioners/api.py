@@ -19,13 +19,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from akb.audio.captioners.base import (
-    BaseCaptioner,
-    CaptionFailure,
-    CaptionResult,
-    Clip,
-    options_for,
-)
+from akb.audio.captioners.base import BaseCaptioner, CaptionFailure, CaptionResult, options_for
+from akb.audio.clip import Clip
 from akb.audio.io import AudioError
 from akb.core.errors import ConfigError
 from akb.models._api import RetryableError, call_with_retries

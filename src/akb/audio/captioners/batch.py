@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from akb.audio.captioners.base import CaptionCache, CaptionFailure, CaptionResult, Clip
+from akb.audio.captioners.base import CaptionCache, CaptionFailure, CaptionResult
+from akb.audio.clip import Clip
 from akb.audio.io import AudioError
 
 

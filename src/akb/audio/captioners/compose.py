@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from akb.audio.captioners.base import BaseCaptioner, CaptionFailure, CaptionResult, Clip
+from akb.audio.captioners.base import BaseCaptioner, CaptionFailure, CaptionResult
+from akb.audio.clip import Clip
 
 
 def join(labels: Sequence[str], captions: Sequence[str]) -> str:

@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from akb.audio.captioners.base import BaseCaptioner, CaptionResult, Clip, options_for, per_clip
+from akb.audio.captioners.base import BaseCaptioner, CaptionResult, options_for, per_clip
+from akb.audio.clip import Clip
 from akb.audio.features import (
     BRIGHTNESS_WORDS,
     LOUDNESS_WORDS,
@@ -22,10 +23,9 @@ from akb.audio.features import (
     VOICE_WORDS,
     AudioFeatures,
     analyse,
-    interval_name,
-    semitones,
     word_for,
 )
+from akb.audio.pitch import interval_name, semitones
 from akb.core.errors import ConfigError
 
 VERSION = "dsp-v1"  # bump when the wording or a measurement changes: it is in the cache key

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from akb.audio.captioners.base import BaseCaptioner, CaptionFailure, CaptionResult, Clip
+from akb.audio.captioners.base import BaseCaptioner, CaptionFailure, CaptionResult
+from akb.audio.clip import Clip
 from akb.core.errors import ConfigError, DataError
 from akb.core.hashing import stable_hash
 from akb.core.jsonl import iter_jsonl

@@ -15,11 +15,8 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict
 
 from akb.audio.captioners._hf import HFCaptioner, HFCaptionerOptions, import_torch_transformers
-from akb.audio.captioners.base import (
-    CaptionFailure,
-    CaptionResult,
-    Clip,
-)
+from akb.audio.captioners.base import CaptionFailure, CaptionResult
+from akb.audio.clip import Clip
 from akb.audio.io import AudioError
 
 DEFAULT_PROMPT = (

@@ -16,11 +16,8 @@ import numpy as np
 from pydantic import ConfigDict
 
 from akb.audio.captioners._hf import HFCaptioner, HFCaptionerOptions, import_torch_transformers
-from akb.audio.captioners.base import (
-    CaptionFailure,
-    CaptionResult,
-    Clip,
-)
+from akb.audio.captioners.base import CaptionFailure, CaptionResult
+from akb.audio.clip import Clip
 from akb.audio.io import AudioError
 
 

@@ -14,10 +14,12 @@ import pytest
 import soundfile as sf
 
 from akb.audio import synthesis as syn
-from akb.audio.captioners.base import CaptionCache, CaptionFailure, Clip, create_captioner
+from akb.audio.captioners.base import CaptionCache, CaptionFailure, create_captioner
 from akb.audio.captioners.batch import caption_clips
 from akb.audio.captioners.dsp import DSPCaptioner
-from akb.audio.features import analyse, estimate_key
+from akb.audio.clip import Clip
+from akb.audio.features import analyse
+from akb.audio.pitch import estimate_key
 from akb.core.errors import ConfigError, DataError
 
 SR = 16_000

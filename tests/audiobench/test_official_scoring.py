@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import compute_audio_metrics, official_match, score_sample
+from akb.audiobench.items import AudioItem
+from akb.audiobench.scoring import compute_audio_metrics, official_match, score_sample
 from akb.cli.app import app
 from akb.core.errors import DataError
 from akb.runs.score import score_file
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = Path(__file__).parents[1] / "fixtures"
 CHOICES = ["Man", "Woman", "Child", "Robot"]
 
 

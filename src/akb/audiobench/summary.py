@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from akb.analysis.metrics import Score
-from akb.bench.audio_benchmarks import AudioBenchmark
-from akb.bench.audio_items import AudioItem
-from akb.bench.audio_scoring import AudioMetrics, metrics_from_samples
+from akb.audiobench.benchmarks import AudioBenchmark
+from akb.audiobench.items import AudioItem
+from akb.audiobench.scoring import AudioMetrics, metrics_from_samples
 from akb.core.jsonl import iter_jsonl, write_json_atomic
+from akb.core.scores import Score
 from akb.runs.runner import SAMPLES_FILE
 
 

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from akb.bench.loader import load_items
-
-
-def akb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "akb", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
-    assert r.returncode == 2, r
-    assert "Traceback" not in r.stderr
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
+from cli_helpers import akb, one_line_error
 
 
 def test_probe_prints_table_and_writes_results(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from akb.audio.io import DEFAULT_SR as SAMPLING_RATE
 from akb.core.errors import BackendError
-from akb.lalm.processor import SAMPLING_RATE
 
 
 class WhisperASR:

@@ -18,7 +18,7 @@ from akb.analysis.settings import PUBLISHED_KEYS
 from akb.core.errors import DataError
 from akb.core.paths import data_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The audio cells the issue names, as printed in the study's heatmap (all n = 8).
 AUDIO_CELLS = {

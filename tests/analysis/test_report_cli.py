@@ -17,8 +17,8 @@ from scipy import stats
 from akb.analysis.reference import load_reference
 from akb.runs.report import make_report
 from browser import chromium_page
+from cli_helpers import one_line_error
 from run_summaries import flags, write_audio_run, write_probe_run
-from test_cli import one_line_error
 
 
 def akb(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from akb.runs.quickstart import (
     select_steps,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _summary(run_dir: Path) -> dict:

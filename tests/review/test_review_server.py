@@ -169,7 +169,7 @@ def test_cli_serve_prints_a_token_url_on_a_free_port(tmp_path: Path, items: list
 
     src = tmp_path / "items.jsonl"
     write_items(items, src)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "COLUMNS": "300"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src"), "COLUMNS": "300"}
     proc = subprocess.Popen([sys.executable, "-m", "akb", "review", "serve", str(src), "--db", str(tmp_path / "r.sqlite"),
                              "--reviewer", "alice", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,13 +32,12 @@ from typing import Any
 import numpy as np
 
 from akb.audio import synthesis as syn
-from akb.audio.features import LOUDNESS_WORDS, interval_name
+from akb.audio.features import LOUDNESS_WORDS
+from akb.audio.pitch import interval_name
+from akb.audiobench.synth import METADATA_FILE, SUITE_FILE, SYNTH_VERSION
 from akb.core.errors import ConfigError
 from akb.core.jsonl import write_json_atomic
 
-SYNTH_VERSION = "akb-synth-v1"
-SUITE_FILE = "synth.json"
-METADATA_FILE = "metadata.jsonl"
 MANIFEST_FILE = "manifest.json"
 SR = 16_000
 NOMINAL_LUFS = -23.0
@@ -397,12 +395,3 @@ def make_suite(out_dir: str | Path, *, per_task: int = 6, seed: int = 0, tasks: 
     write_json_atomic(manifest_path, manifest)
     return manifest
 
-
-def default_suite_dir(per_task: int = 6, seed: int = 0) -> Path:
-    from akb.core.paths import cache_dir
-
-    return cache_dir() / "synth" / f"{SYNTH_VERSION}-n{per_task}-s{seed}"
-
-
-def chance_accuracy(items: list[dict[str, Any]]) -> float:
-    return float(np.mean([1 / len(it["choices"]) for it in items])) if items else math.nan

@@ -23,13 +23,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from akb.bench.audio_items import AudioItem
+from akb.audiobench.items import AudioItem
 from akb.core.errors import ConfigError, DataError
 
 BUILTIN: dict[str, str] = {
-    "mmau": "akb.bench.mmau:load",
-    "mmar": "akb.bench.mmar:load",
-    "synth": "akb.bench.synth_loader:load",
+    "mmau": "akb.audiobench.mmau:load",
+    "mmar": "akb.audiobench.mmar:load",
+    "synth": "akb.audiobench.synth:load",
 }
 
 

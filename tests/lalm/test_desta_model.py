@@ -206,7 +206,7 @@ def test_lora_weights_train_save_and_load(parts: tuple[Path, Path], tmp_path: Pa
 
 
 def test_asr_transcribes_speech_and_leaves_non_speech_empty(parts: tuple[Path, Path]) -> None:
-    from akb.lalm.asr import WhisperASR
+    from akb.audio.whisper import WhisperASR
 
     _, wh = parts
     asr = WhisperASR(str(wh), device="cpu", max_new_tokens=4, no_speech_threshold=0.6)
@@ -238,7 +238,7 @@ def test_grounded_eval_records_transcripts_and_reuses_the_cache(parts: tuple[Pat
 
     import soundfile as sf
 
-    from akb.lalm.asr import WhisperASR
+    from akb.audio.whisper import WhisperASR
     from akb.runs.grounded import GroundedEvalConfig, run_grounded
 
     _, wh = parts

@@ -27,9 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from akb.analysis.metrics import Score, wilson
-from akb.bench.audio_items import AudioItem
+from akb.audiobench.items import AudioItem
 from akb.bench.extract import extract_choice
+from akb.core.scores import Score, wilson
 
 _WORD = re.compile(r"\b\w+\b")
 

@@ -15,8 +15,9 @@ import yaml
 
 from akb.bench.loader import default_items_path, load_items
 from akb.bench.taxonomy import load_taxonomy
-from akb.build.release import build_release, data_file, run_baselines
+from akb.build.release import build_release, data_file
 from akb.core.errors import DataError
+from akb.runs.baselines import run_baselines
 
 VERSION = "0.0.1-test"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from akb.bench.audio_benchmarks import AudioBenchmark, convert_records, file_sha256, standard_fields
+from akb.audiobench.benchmarks import AudioBenchmark, convert_records, file_sha256, standard_fields
 from akb.core.errors import ConfigError
 
 

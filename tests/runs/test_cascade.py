@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import binomtest
 from typer.testing import CliRunner
 
-from akb.bench.synth import make_suite
+from akb.build.synth import make_suite
 from akb.cli.app import app
 from akb.models.spec import ModelConfig
 from akb.runs.cascade import CascadeConfig, run_cascade

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from akb.analysis.metrics import compute_metrics, table1_markdown, wilson
+from akb.analysis.metrics import compute_metrics, table1_markdown
+from akb.core.scores import wilson
 
 
 def test_wilson_matches_the_closed_form() -> None:
@@ -43,6 +44,6 @@ def test_probe_cli_path_does_not_import_scipy() -> None:
     import subprocess
     import sys
 
-    code = "import sys, akb.cli.app, akb.analysis.metrics, akb.runs.probe; print('scipy' in sys.modules)"
+    code = "import sys, akb.cli.app, akb.analysis.metrics, akb.core.scores; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -190,9 +190,9 @@ def test_ddp_on_two_processes_resumes_exactly(world: dict[str, Path], tmp_path: 
         spec = tmp_path / f"cfg{len(list(tmp_path.glob('cfg*')))}.json"
         spec.write_text(json.dumps([c.model_dump(mode="json") for c in cfgs]))
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")])}
+            [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
         res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                              str(Path(__file__).with_name("ddp_train.py")), str(spec)],
+                              str(Path(__file__).parents[1] / "ddp_train.py"), str(spec)],
                              capture_output=True, text=True, timeout=240, env=env)
         assert res.returncode == 0, res.stderr[-3000:]
 

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from akb.audio.features import analyse
 from akb.audio.io import load_audio
-from akb.bench.audio_benchmarks import benchmark_spec, load_audio_benchmark
-from akb.bench.synth import METADATA_FILE, SUITE_FILE, TASKS, make_suite
+from akb.audiobench.benchmarks import benchmark_spec, load_audio_benchmark
+from akb.audiobench.synth import METADATA_FILE, SUITE_FILE
+from akb.build.synth import TASKS, make_suite
 from akb.cli.app import app
 from akb.core.errors import ConfigError, DataError
 
