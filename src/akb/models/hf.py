@@ -337,7 +337,10 @@ class HFBackend(BaseBackend):
         n_prefix, past = self._prefix_cache(torch, model, ids)
         suffixes = [r[n_prefix:] for r in ids]
         batches = plan_batches([len(s) for s in suffixes], budget, max_rows=self.opts.batch_size)
-        for batch in batches:
+        width = max(len(x) for x in letter_ids)
+
+        def launch(batch: Any) -> tuple[Any, Any, float]:
+            """Host work and kernel launches for one batch; nothing here waits for the device."""
             t0 = time.perf_counter()
             rows = [suffixes[i] for i in batch.rows]
             enc_ids, mask = self._left_pad(torch, rows, model.device)
@@ -350,14 +353,16 @@ class HFBackend(BaseBackend):
                 cache = copy.deepcopy(past)
                 cache.batch_repeat_interleave(b)
                 mask = torch.cat([torch.ones((b, n_prefix), dtype=mask.dtype, device=mask.device), mask], dim=1)
-            width = max(len(x) for x in letter_ids)
             gather = torch.tensor([x + x[:1] * (width - len(x)) for x in (letter_ids[i] for i in batch.rows)],
                                   dtype=torch.long, device=model.device)
             with torch.inference_mode():
                 last = self._forward_last(torch, model, enc_ids, mask, positions, cache)
                 logp = torch.log_softmax(last.float(), dim=-1).gather(1, gather)
-            scores_all = logp.cpu().tolist()  # one device-to-host transfer per batch
-            elapsed = (time.perf_counter() - t0) / b
+            return batch, logp, t0
+
+        def finish(batch: Any, logp: Any, t0: float) -> list[tuple[int, Response]]:
+            scores_all = logp.cpu().tolist()  # one device-to-host transfer (and wait) per batch
+            elapsed = (time.perf_counter() - t0) / len(batch.rows)
             chunk: list[tuple[int, Response]] = []
             for row, i in enumerate(batch.rows):
                 letters = letters_of[i]
@@ -370,7 +375,22 @@ class HFBackend(BaseBackend):
                     latency_s=elapsed,
                     finish_reason="logprob",
                 )))
-            yield chunk
+            return chunk
+
+        # On a GPU the kernels run asynchronously: batch n+1 is prepared and queued before
+        # the host waits for batch n's result, so the device never idles on host work.
+        asynchronous = getattr(model.device, "type", "cpu") == "cuda"
+        inflight = None
+        for batch in batches:
+            launched = launch(batch)
+            if not asynchronous:  # the CPU computed it already: write it now
+                yield finish(*launched)
+                continue
+            if inflight is not None:
+                yield finish(*inflight)
+            inflight = launched
+        if inflight is not None:
+            yield finish(*inflight)
 
     def _generate_stream(self, requests: Sequence[ChatRequest]) -> Iterator[list[tuple[int, Response]]]:
         torch, _ = _import_torch_transformers()
