@@ -6,7 +6,11 @@ Two ways to answer:
   letter's token right after the prompt. For a single-token letter continuation this is
   exactly the full-sequence log-likelihood of that continuation.
 
-The model loads on first use, so a run whose answers are all cached needs no weights.
+``hf:PATH/model.gguf`` loads a GGUF file through transformers and the ``gguf`` package,
+dequantised (as ``lm_eval --model hf --model_args pretrained=DIR,gguf_file=NAME`` does);
+``hf:smollm2-135m-instruct`` and ``hf:gemma-3-270m`` name the offline models of
+:mod:`akb.models.realmodels`. The model loads on first use, so a run whose answers are all
+cached needs no weights.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from akb.core.errors import BackendError, ConfigError, MissingDependencyError
-from akb.core.hashing import directory_fingerprint, stable_hash
+from akb.core.hashing import directory_fingerprint, file_fingerprint, stable_hash
 from akb.models.base import BaseBackend, ChatRequest, Response
 from akb.models.spec import ModelConfig, options_model
 
@@ -37,12 +41,27 @@ class HFOptions(BaseModel):
     trust_remote_code: bool = False
     chat_template: Literal["auto", "none"] = "auto"
     chat_template_kwargs: dict[str, Any] = {}
-    # How a model without a chat template sees the messages: contents joined by blank
-    # lines, then this suffix; logprob mode scores the letter that follows it.
+    # How a model without a chat template sees the messages: contents concatenated (a blank
+    # line between two only where neither has whitespace at the join, as lm-eval renders a
+    # description and a question), then this suffix unless the text already ends with it
+    # (the canonical AKB prompt ends in "Answer:"); logprob mode scores the letter after it.
     plain_suffix: str = "\n\nAnswer:"
     tokenizer: str | None = None
     attn_implementation: str | None = None
     max_input_tokens: int | None = None
+
+
+def plain_text(messages: Sequence[dict[str, str]], suffix: str) -> str:
+    """Messages as one text for a model without a chat template (see ``plain_suffix``)."""
+    out = ""
+    for m in messages:
+        c = m["content"]
+        if out and c and not (out[-1].isspace() or c[0].isspace()):
+            out += "\n\n"
+        out += c
+    if suffix and not out.rstrip().endswith(suffix.strip()):
+        out += suffix
+    return out
 
 
 def _import_torch_transformers() -> tuple[Any, Any]:
@@ -68,13 +87,32 @@ class HFBackend(BaseBackend):
         self._tok = tokenizer
         self._identity: dict[str, Any] | None = None
         self._letter_ids: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        self._gguf: Path | bool | None = None  # False: not a GGUF model
 
     @classmethod
     def from_config(cls, cfg: ModelConfig) -> HFBackend:
         return cls(cfg.model, options_model(HFOptions, cfg))
 
+    # ----------------------------------------------------------------- GGUF
+    def gguf_path(self) -> Path | None:
+        """The GGUF file this backend loads, or None for a folder or hub model."""
+        if self._gguf is None:
+            from akb.models import realmodels
+
+            p = Path(self.model_name).expanduser()
+            if p.suffix.lower() == ".gguf":
+                if not p.is_file():
+                    raise ConfigError(f"no GGUF file at {p}")
+                self._gguf = p.resolve()
+            else:
+                self._gguf = realmodels.resolve(self.model_name) or False
+        return self._gguf if isinstance(self._gguf, Path) else None
+
     # ----------------------------------------------------------------- identity
     def _revision(self) -> str:
+        gguf = self.gguf_path()
+        if gguf is not None:
+            return "sha256:" + file_fingerprint(gguf)
         p = Path(self.model_name).expanduser()
         if p.is_dir():
             return "sha256:" + directory_fingerprint(p)
@@ -113,26 +151,40 @@ class HFBackend(BaseBackend):
             return "cuda"
         return "cpu"
 
+    def _source(self) -> tuple[str, dict[str, Any]]:
+        """What from_pretrained reads: the folder and gguf_file of a GGUF model, else the name."""
+        gguf = self.gguf_path()
+        if gguf is None:
+            return self.model_name, {}
+        try:
+            import gguf as _gguf  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError("gguf", "realmodels", "loading a GGUF model") from None
+        return str(gguf.parent), {"gguf_file": gguf.name}
+
     def _load(self) -> tuple[Any, Any]:
         torch, transformers = _import_torch_transformers()
+        source, gguf_kwargs = self._source() if (self._tok is None or self._model is None) else ("", {})
         if self._tok is None:
             try:
                 self._tok = transformers.AutoTokenizer.from_pretrained(
-                    self.opts.tokenizer or self.model_name,
+                    self.opts.tokenizer or source,
                     revision=self.opts.revision,
                     trust_remote_code=self.opts.trust_remote_code,
+                    **({} if self.opts.tokenizer else gguf_kwargs),
                 )
             except OSError as e:
                 raise BackendError(f"cannot load tokenizer for '{self.model_name}': {str(e).splitlines()[0]}") from None
         if self._model is None:
             dtype: Any = "auto" if self.opts.dtype == "auto" else getattr(torch, self.opts.dtype)
-            kwargs: dict[str, Any] = {"dtype": dtype, "revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code}
+            kwargs: dict[str, Any] = {"dtype": dtype, "revision": self.opts.revision,
+                                      "trust_remote_code": self.opts.trust_remote_code, **gguf_kwargs}
             if self.opts.attn_implementation:
                 kwargs["attn_implementation"] = self.opts.attn_implementation
             if self.opts.device_map:
                 kwargs["device_map"] = self.opts.device_map
             try:
-                model = transformers.AutoModelForCausalLM.from_pretrained(self.model_name, **kwargs)
+                model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
             except OSError as e:
                 raise BackendError(f"cannot load model '{self.model_name}': {str(e).splitlines()[0]}") from None
             if not self.opts.device_map:
@@ -168,7 +220,7 @@ class HFBackend(BaseBackend):
                 msgs, tokenize=False, add_generation_prompt=True, **self.opts.chat_template_kwargs
             )
             return text
-        return "\n\n".join(m["content"] for m in msgs) + self.opts.plain_suffix
+        return plain_text(msgs, self.opts.plain_suffix)
 
     def _encode(self, texts: list[str]) -> Any:
         _, tok = self._load()
