@@ -81,13 +81,26 @@ def _instruction(cfg: PromptConfig, letters: Sequence[str]) -> str:
     return instruction
 
 
+def render_user(question: str, choices: Sequence[str], shots: Sequence[tuple[str, Sequence[str], str]] = (), *,
+                template: str = DEFAULT_TEMPLATE, option_template: str = OPTION_TEMPLATE,
+                instruction: str = DEFAULT_INSTRUCTION, letters: Sequence[str] = "ABCD",
+                target_delimiter: str = TARGET_DELIMITER, fewshot_delimiter: str = FEWSHOT_DELIMITER) -> str:
+    """The user message: solved ``shots`` (question, choices, letter), then the question.
+
+    Self-contained on purpose: the exported inspect_ai task embeds this very function's
+    source, so akb and inspect render with one definition."""
+
+    def one(q: str, cs: Sequence[str]) -> str:
+        options = "\n".join(option_template.format(letter=L, text=t) for L, t in zip(letters, cs, strict=False))
+        return template.format(question=q, options=options, instruction=instruction)
+
+    return "".join(one(q, cs) + target_delimiter + a + fewshot_delimiter for q, cs, a in shots) + one(question, choices)
+
+
 def render_question(question: str, choices: Sequence[str], cfg: PromptConfig | None = None,
                     letters: Sequence[str] = LETTERS) -> str:
     """One question as the user sees it (lm-eval's ``doc_to_text``), ending in ``Answer:``."""
-    cfg = cfg or PromptConfig()
-    letters = tuple(letters)[: len(choices)]
-    return cfg.template.format(question=question, options=format_options(choices, letters, cfg.option_template),
-                               instruction=_instruction(cfg, letters))
+    return build_messages(question, choices, (cfg or PromptConfig()).model_copy(update={"system": None}), letters)[0]["content"]
 
 
 def build_messages(
@@ -100,8 +113,9 @@ def build_messages(
     """Chat messages for one question. ``shots`` are solved examples (question, choices,
     answer letter), shown first in the user message. Letters follow the number of choices."""
     cfg = cfg or PromptConfig()
-    user = "".join(render_question(q, c, cfg, letters) + TARGET_DELIMITER + a + FEWSHOT_DELIMITER for q, c, a in shots)
-    user += render_question(question, choices, cfg, letters)
+    letters = tuple(letters)[: len(choices)]
+    user = render_user(question, choices, shots, template=cfg.template, option_template=cfg.option_template,
+                       instruction=_instruction(cfg, letters), letters=letters)
     messages: list[dict[str, str]] = []
     if cfg.system:
         messages.append({"role": "system", "content": cfg.system})

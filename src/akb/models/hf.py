@@ -264,7 +264,11 @@ class HFBackend(BaseBackend):
         # would without padding (generate() does this itself; a plain forward does not).
         position_ids = (enc["attention_mask"].cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
-            logits = model(**enc, position_ids=position_ids).logits[:, -1, :].float()
+            try:  # only the last position's logits: a 262k-token vocabulary costs as much as the model
+                out = model(**enc, position_ids=position_ids, logits_to_keep=1)
+            except TypeError:  # a model class without logits_to_keep
+                out = model(**enc, position_ids=position_ids)
+            logits = out.logits[:, -1, :].float()
         logp = torch.log_softmax(logits, dim=-1)
         elapsed = (time.perf_counter() - t0) / max(1, len(requests))
         out: list[Response] = []
