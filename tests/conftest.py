@@ -18,6 +18,8 @@ os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="akb-hf-datasets-")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,3 +42,17 @@ def fake_api(monkeypatch: pytest.MonkeyPatch):
         yield srv
     finally:
         srv.stop()
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tools import register_marker
+
+    register_marker(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tools import check_item
+
+    check_item(item)

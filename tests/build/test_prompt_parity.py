@@ -13,27 +13,9 @@ from akb.bench.fewshot import shots_for
 from akb.bench.loader import load_items
 from akb.bench.prompts import build_messages
 from akb.bench.taxonomy import load_taxonomy
-from akb.build.release import (
-    FEWSHOT_FILE,
-    _jsonl,
-    data_file,
-    fewshot_pool,
-    inspect_task_source,
-    lm_eval_files,
-)
+from akb.build.release import write_harness_tasks
 
 VERSION = "0.0.0-parity"
-
-
-def export(folder: Path, items: list) -> Path:
-    """The lm-eval and inspect parts of a release, without the checks a full release runs."""
-    (folder / "lm_eval").mkdir(parents=True)
-    (folder / data_file(VERSION)).write_text(_jsonl(items), encoding="utf-8")
-    (folder / FEWSHOT_FILE).write_text(_jsonl(list(fewshot_pool())), encoding="utf-8")
-    for name, text in lm_eval_files(load_taxonomy(), VERSION).items():
-        (folder / "lm_eval" / name).write_text(text, encoding="utf-8")
-    (folder / "inspect_akb2000.py").write_text(inspect_task_source(VERSION), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +25,7 @@ def items() -> list:
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory, items: list) -> Path:
-    return export(tmp_path_factory.mktemp("parity") / "rel", items)
+    return write_harness_tasks(tmp_path_factory.mktemp("parity") / "rel", load_taxonomy(), VERSION, items)
 
 
 def test_inspect_sends_akb_messages(release: Path, items: list) -> None:

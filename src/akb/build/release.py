@@ -113,12 +113,7 @@ def build_release(
                 res.warnings.append(f"embedding baseline scores {100 * s['accuracy']:.1f}% on {cat}: its distractors are too easy")
     write_json_atomic(out / "README.md", dataset_card(ordered, taxonomy, version=version, baselines=baselines,
                                                       license_id=license_id, hf_name=hf_name))
-    write_json_atomic(out / FEWSHOT_FILE, _jsonl(list(fewshot_pool())))
-    # Every path inside the release is relative to the release folder, so it still works
-    # after being moved, copied or uploaded.
-    for name, text in lm_eval_files(taxonomy, version).items():
-        write_json_atomic(out / "lm_eval" / name, text)
-    write_json_atomic(out / "inspect_akb2000.py", inspect_task_source(version))
+    write_harness_tasks(out, taxonomy, version)
     for p in sorted(out.rglob("*")):
         if p.is_file() and p.name != "release.json" and "__pycache__" not in p.parts:
             res.files[p.relative_to(out).as_posix()] = _sha(p)
@@ -129,6 +124,19 @@ def build_release(
         "warnings": res.warnings,
     })
     return res
+
+
+def write_harness_tasks(out: Path, taxonomy: Taxonomy, version: str, items: Sequence[Item] | None = None) -> Path:
+    """The few-shot pool, the lm-eval task group and the inspect task of a release (and,
+    given ``items``, the data file they read). Every path inside is relative to ``out``, so
+    the folder still works after being moved, copied or uploaded."""
+    if items is not None:
+        write_json_atomic(out / data_file(version), _jsonl(sorted(items, key=lambda i: i.id)))
+    write_json_atomic(out / FEWSHOT_FILE, _jsonl(list(fewshot_pool())))
+    for name, text in lm_eval_files(taxonomy, version).items():
+        write_json_atomic(out / "lm_eval" / name, text)
+    write_json_atomic(out / "inspect_akb2000.py", inspect_task_source(version))
+    return out
 
 
 # ---------------------------------------------------------------- dataset card

@@ -15,8 +15,11 @@ cached needs no weights.
 
 from __future__ import annotations
 
+import functools
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -62,6 +65,28 @@ def plain_text(messages: Sequence[dict[str, str]], suffix: str) -> str:
     if suffix and not out.rstrip().endswith(suffix.strip()):
         out += suffix
     return out
+
+
+CONVERTED_MARKER = "akb-converted-from-gguf.json"
+
+
+@contextmanager
+def _quiet_gguf_progress() -> Iterator[None]:
+    """No "Converting and de-quantizing GGUF tensors" bar: akb's own progress is enough."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as g
+    except ImportError:
+        yield
+        return
+    orig = getattr(g, "tqdm", None)
+    if orig is None:
+        yield
+        return
+    g.tqdm = functools.partial(orig, disable=True)
+    try:
+        yield
+    finally:
+        g.tqdm = orig
 
 
 def _import_torch_transformers() -> tuple[Any, Any]:
@@ -156,11 +181,58 @@ class HFBackend(BaseBackend):
         gguf = self.gguf_path()
         if gguf is None:
             return self.model_name, {}
+        converted = self._converted_dir()
+        if converted is not None and (converted / CONVERTED_MARKER).is_file():
+            return str(converted), {}
         try:
             import gguf as _gguf  # noqa: F401
         except ImportError:
             raise MissingDependencyError("gguf", "realmodels", "loading a GGUF model") from None
         return str(gguf.parent), {"gguf_file": gguf.name}
+
+    def _converted_dir(self) -> Path | None:
+        """Where the dequantised float32 copy of a GGUF model is kept after its first load.
+
+        Reading a GGUF file's metadata (a 262k-token vocabulary for Gemma) and dequantising
+        takes minutes on a busy CPU; the saved copy loads in seconds and holds the same
+        float32 weights and tokenizer. Keyed by the GGUF file's fingerprint."""
+        gguf = self.gguf_path()
+        if gguf is None:
+            return None
+        from akb.core.paths import cache_dir
+
+        return cache_dir() / "gguf" / f"{gguf.stem}-{file_fingerprint(gguf)}"
+
+    def _save_converted(self, model: Any, tok: Any) -> None:
+        import os
+        import shutil
+
+        torch, _ = _import_torch_transformers()
+        target = self._converted_dir()
+        if target is None or model.dtype != torch.float32:
+            return  # only the dequantised float32 weights, so every later load is the same model
+        tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            # The weights are already dequantised float32; transformers still flags the model
+            # as GGUF-quantised and refuses to save it, so the flag is lifted for the save.
+            quantizer = getattr(model, "hf_quantizer", None)
+            qcfg = getattr(model.config, "quantization_config", None)
+            try:
+                model.hf_quantizer = None
+                if qcfg is not None:
+                    del model.config.quantization_config
+                model.save_pretrained(tmp)
+            finally:
+                model.hf_quantizer = quantizer
+                if qcfg is not None:
+                    model.config.quantization_config = qcfg
+            tok.save_pretrained(tmp)
+            (tmp / CONVERTED_MARKER).write_text(json.dumps({"gguf": str(self.gguf_path())}), encoding="utf-8")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+        except (OSError, ValueError, AttributeError):
+            shutil.rmtree(tmp, ignore_errors=True)  # a cache: loading still worked
 
     def _load(self) -> tuple[Any, Any]:
         torch, transformers = _import_torch_transformers()
@@ -184,9 +256,15 @@ class HFBackend(BaseBackend):
             if self.opts.device_map:
                 kwargs["device_map"] = self.opts.device_map
             try:
-                model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
+                if gguf_kwargs:
+                    with _quiet_gguf_progress():
+                        model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
+                else:
+                    model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
             except OSError as e:
                 raise BackendError(f"cannot load model '{self.model_name}': {str(e).splitlines()[0]}") from None
+            if gguf_kwargs and not self.opts.tokenizer and not self.opts.device_map:
+                self._save_converted(model, self._tok)
             if not self.opts.device_map:
                 model = model.to(self._device(torch))
             if self.opts.adapter:
