@@ -85,11 +85,15 @@ def build_release(
     hf_name: str | None = None,
     license_id: str = "cc-by-4.0",
     allow_incomplete: bool = False,
+    validity: dict[str, Any] | None = None,
+    changelog: list[dict[str, Any]] | None = None,
 ) -> ReleaseResult:
-    """Write the release folder. ``baselines`` is what :func:`run_baselines` returned."""
+    """Write the release folder. ``baselines`` is what :func:`run_baselines` returned;
+    ``validity`` what :func:`akb.build.validity.compute_validity` returned; ``changelog`` the
+    entries of ``akb build merge-revisions``. From v0.2 on the option-set checks always apply."""
     from akb.build.checks import check_items
 
-    problems = check_items(items)
+    problems = check_items(items, option_rules=True if _at_least(version, (0, 2)) else None)
     if problems:
         first = problems[0]
         raise DataError(f"{len(problems)} problem(s) found by akb build check; first: {first.item_id}: {first.check}: {first.message}")
@@ -111,8 +115,23 @@ def build_release(
         for cat, s in emb.items():
             if s.get("accuracy") is not None and s["accuracy"] > EMBEDDING_ALARM:
                 res.warnings.append(f"embedding baseline scores {100 * s['accuracy']:.1f}% on {cat}: its distractors are too easy")
+    if validity is not None:
+        from akb.build.validity import fingerprint
+
+        write_json_atomic(out / "validity.json", json.dumps(validity, indent=1, ensure_ascii=False) + "\n")
+        if validity.get("fingerprint") != fingerprint(ordered):
+            res.warnings.append("the validity figures were measured on a different item set: run akb build validity again")
+    entry = None
+    if changelog:
+        from akb.build.revisions import changelog_markdown
+
+        write_json_atomic(out / "CHANGELOG.md", changelog_markdown(changelog))
+        entry = next((e for e in changelog if str(e.get("version")) == version), None)
+        if entry is None:
+            res.warnings.append(f"the changelog has no entry for v{version}")
     write_json_atomic(out / "README.md", dataset_card(ordered, taxonomy, version=version, baselines=baselines,
-                                                      license_id=license_id, hf_name=hf_name))
+                                                      license_id=license_id, hf_name=hf_name, validity=validity,
+                                                      changelog_entry=entry))
     write_harness_tasks(out, taxonomy, version)
     for p in sorted(out.rglob("*")):
         if p.is_file() and p.name != "release.json" and "__pycache__" not in p.parts:
@@ -140,12 +159,20 @@ def write_harness_tasks(out: Path, taxonomy: Taxonomy, version: str, items: Sequ
 
 
 # ---------------------------------------------------------------- dataset card
+def _at_least(version: str, minimum: tuple[int, ...]) -> bool:
+    import re
+
+    nums = tuple(int(x) for x in re.findall(r"\d+", version)[:len(minimum)])
+    return nums >= minimum
+
+
 def _size_category(n: int) -> str:
     return "n<1K" if n < 1000 else "1K<n<10K" if n < 10000 else "10K<n<100K"
 
 
 def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, baselines: dict[str, Any] | None,
-                 license_id: str, hf_name: str | None) -> str:
+                 license_id: str, hf_name: str | None, validity: dict[str, Any] | None = None,
+                 changelog_entry: dict[str, Any] | None = None) -> str:
     from akb.bench.stats import bench_stats
     from akb.build.checks import release_stats
 
@@ -189,7 +216,11 @@ def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, bas
                     "| `answer` | the key, a letter A-D |",
                     "| `rationale` | why the key is right (knowledge items) |",
                     "| `provenance` | `authored`, `llm-generated` or `procedural`; by whom; generator and parameters of computed items |",
-                    "| `review` | status and every review: reviewer, kind (human/model/auto), time, blind answer, verdict |",
+                    "| `review` | status and every review: reviewer, kind (human/model/auto), time, blind answer, verdict; "
+                    "from v0.2 the mode (`blind`: the item without its key, `options-only`: the four options without the "
+                    "question) and a model reviewer's family |",
+                    "| `meta.siblings` | from v0.2: for each distractor, the closely related sibling question it is the "
+                    "right answer to |",
                     "| `option_order` | the recorded permutation that balanced the gold letters |", "",
                     "## Taxonomy", "", "| Category | Subcategory | Items |", "|---|---|---:|"]
     for c in st["categories"]:
@@ -206,7 +237,10 @@ def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, bas
           "Pronouncing Dictionary, music theory from music21, and standard audio formulas. `akb build check` "
           "recomputes every one.",
           "4. Automatic checks: schema, banned option forms, rationales, near-duplicates, recomputed keys, "
-          "gold-letter balance per category and the share of keys that are the longest option.",
+          "gold-letter balance per category and the share of keys that are the longest option. From v0.2, the "
+          "option-set rule: every distractor is the right answer to a closely related sibling question recorded in "
+          "the item (`meta.siblings`), options are of one kind, of similar length and hedged alike, no option alone "
+          "repeats a word of the stem, and numeric keys are spread evenly over the ranks of the sorted values.",
           "5. Every key was checked blind: a reviewer who did not write the item answered it without seeing the "
           "key; disagreements and flags were fixed (then reviewed again) or the item was dropped.",
           "6. Gold letters were balanced per category by a deterministic permutation recorded in each item.", "",
@@ -242,7 +276,16 @@ def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, bas
             L.append(f"| {label} (`{spec}`) | " + " | ".join(cells) + f" | {_pct(b['overall'])} | {why} |")
     else:
         L.append("Not computed for this release (run `akb bench release` with `--baselines`).")
-    L += ["", "## Known limitations", "",
+    from akb.build.validity import validity_markdown
+
+    L += [""] + validity_markdown(validity, items, taxonomy)
+    if changelog_entry:
+        sm = changelog_entry.get("summary", {})
+        L += ["## Changes in this version", "",
+              ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sm.items()) + ". Unchanged items keep their ids; "
+              "a replaced item's id is retired, never reused. Every changed and retired id, with the reason, is in "
+              "`CHANGELOG.md`.", ""]
+    L += ["## Known limitations", "",
           "- English only; pronunciation items follow General American (CMU Pronouncing Dictionary); music items "
           "follow Western theory unless they name another tradition.",
           "- Knowledge items were drafted by LLMs and checked by independent model reviewers; until people verify "

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,22 @@ class ResponseCache:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(_SCHEMA)
         self._conn.commit()
+        self._deferred = 0  # > 0 inside batch(): puts commit on flush() instead of each put
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Commit puts together (one SQLite commit per model batch, not per response);
+        whatever is pending is committed on exit, however the block ends."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._conn.commit()
 
     def get(self, key: str) -> str | None:
         with self._lock:
@@ -65,7 +83,8 @@ class ResponseCache:
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
                 (key, canonical_json(identity), canonical_json(request), response, time.time()),
             )
-            self._conn.commit()
+            if not self._deferred:
+                self._conn.commit()
 
     def __len__(self) -> int:
         with self._lock:
