@@ -15,6 +15,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # A fresh datasets cache per session: datasets keys a local folder's cache on its path, so a
 # release rebuilt at a reused temp path could otherwise be read back stale.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="akb-hf-datasets-")
+# Derived model files (a GGUF model's dequantised copy) are kept across tests and sessions:
+# the per-test response cache below must not make every test convert a real model again.
+if "AKB_MODELS_DIR" not in os.environ:
+    from akb.core.paths import models_dir
+
+    os.environ["AKB_MODELS_DIR"] = str(models_dir())
 
 sys.path.insert(0, str(Path(__file__).parent))
 

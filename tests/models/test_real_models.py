@@ -25,7 +25,7 @@ from akb.models import realmodels  # noqa: E402
 from akb.models.base import ChatRequest, Message  # noqa: E402
 from akb.models.hf import HFBackend, HFOptions  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # a first GGUF load takes minutes on a busy CPU
 
 
 def _need(name: str) -> None:

