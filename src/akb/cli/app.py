@@ -22,6 +22,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from akb import __version__
+
+        typer.echo(f"akb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the akb version and exit"),
+) -> None:
+    """Auditory knowledge of LLM backbones: AKB-2000 probing and friends.
+
+    Everywhere, -o is --option (a backend option KEY=VALUE); output folders are --out."""
+
+
 app.add_typer(bench.app, name="bench")
 app.add_typer(build.app, name="build")
 app.add_typer(review.app, name="review")

@@ -135,13 +135,19 @@ def release(
     file: Annotated[Path | None, typer.Option("--file", help="items JSONL (default: the shipped AKB-2000)")] = None,
     out: Annotated[Path | None, typer.Option(help="release folder (default dist/akb2000-vVERSION)")] = None,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="probe the random, position, embedding and options-only baselines for the card")] = True,
-    hf_name: Annotated[str | None, typer.Option(help="Hub dataset name the lm-eval tasks should point at (default: this folder)")] = None,
+    hf_name: Annotated[str | None, typer.Option(help="Hub dataset name for the card's load_dataset lines (default: this folder)")] = None,
     license_id: Annotated[str, typer.Option("--license", help="license id for the card")] = "cc-by-4.0",
     allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="release although categories are short of their totals")] = False,
+    update_readme: Annotated[Path | None, typer.Option("--update-readme", help="rewrite the baseline figures in this README from the card's")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
 ) -> None:
     """Write a versioned release: JSONL, dataset card, datasets configs, lm-eval and inspect_ai tasks."""
-    from akb.build.release import build_release, data_file
+    from akb.build.release import (
+        build_release,
+        data_file,
+        release_commands,
+        update_readme_baselines,
+    )
     from akb.runs.baselines import run_baselines
 
     path = file or default_items_path()
@@ -158,6 +164,12 @@ def release(
                         changelog=changelog)
     for w in res.warnings:
         console.print(f"[yellow]warning[/yellow]: {w}")
+    if update_readme is not None:
+        if base is None:
+            raise typer.BadParameter("--update-readme needs the baselines (leave out --no-baselines)")
+        update_readme_baselines(update_readme, base)
+        console.print(f"baseline figures in {update_readme} rewritten from the card")
     console.print(f"AKB-2000 v{version}: {len(items)} items -> {dest}/{data_file(version)}")
-    console.print(f"card {dest}/README.md; load_dataset({str(dest)!r}); lm_eval --include_path {dest}/lm_eval --tasks akb2000; "
-                  f"inspect eval {dest}/inspect_akb2000.py")
+    console.print(f"card {dest}/README.md (exact commands per mode); from the release folder:")
+    for line in release_commands(dest):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)

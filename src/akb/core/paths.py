@@ -70,3 +70,10 @@ def check_cache_file(path: str | Path) -> str:
     if bad is not None:
         raise ValueError(f"{bad} is a file, so the cache {p} cannot be created under it")
     return str(path)
+
+
+def models_dir() -> Path:
+    """Model files akb derives (a GGUF model's dequantised copy, joined chunk files):
+    ``$AKB_MODELS_DIR``, else ``models`` in the cache folder."""
+    env = os.environ.get("AKB_MODELS_DIR")
+    return Path(env) if env else cache_dir() / "models"

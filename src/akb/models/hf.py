@@ -6,21 +6,28 @@ Two ways to answer:
   letter's token right after the prompt. For a single-token letter continuation this is
   exactly the full-sequence log-likelihood of that continuation.
 
-The model loads on first use, so a run whose answers are all cached needs no weights.
+``hf:PATH/model.gguf`` loads a GGUF file through transformers and the ``gguf`` package,
+dequantised (as ``lm_eval --model hf --model_args pretrained=DIR,gguf_file=NAME`` does);
+``hf:smollm2-135m-instruct`` and ``hf:gemma-3-270m`` name the offline models of
+:mod:`akb.models.realmodels`. The model loads on first use, so a run whose answers are all
+cached needs no weights.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from akb.core.errors import BackendError, ConfigError, MissingDependencyError
-from akb.core.hashing import directory_fingerprint, stable_hash
+from akb.core.hashing import directory_fingerprint, file_fingerprint, stable_hash
 from akb.models._batching import (
     MIN_PREFIX_TOKENS,
     common_prefix_len,
@@ -50,12 +57,49 @@ class HFOptions(BaseModel):
     trust_remote_code: bool = False
     chat_template: Literal["auto", "none"] = "auto"
     chat_template_kwargs: dict[str, Any] = {}
-    # How a model without a chat template sees the messages: contents joined by blank
-    # lines, then this suffix; logprob mode scores the letter that follows it.
+    # How a model without a chat template sees the messages: contents concatenated (a blank
+    # line between two only where neither has whitespace at the join, as lm-eval renders a
+    # description and a question), then this suffix unless the text already ends with it
+    # (the canonical AKB prompt ends in "Answer:"); logprob mode scores the letter after it.
     plain_suffix: str = "\n\nAnswer:"
     tokenizer: str | None = None
     attn_implementation: str | None = None
     max_input_tokens: int | None = None
+
+
+def plain_text(messages: Sequence[dict[str, str]], suffix: str) -> str:
+    """Messages as one text for a model without a chat template (see ``plain_suffix``)."""
+    out = ""
+    for m in messages:
+        c = m["content"]
+        if out and c and not (out[-1].isspace() or c[0].isspace()):
+            out += "\n\n"
+        out += c
+    if suffix and not out.rstrip().endswith(suffix.strip()):
+        out += suffix
+    return out
+
+
+CONVERTED_MARKER = "akb-converted-from-gguf.json"
+
+
+@contextmanager
+def _quiet_gguf_progress() -> Iterator[None]:
+    """No "Converting and de-quantizing GGUF tensors" bar: akb's own progress is enough."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as g
+    except ImportError:
+        yield
+        return
+    orig = getattr(g, "tqdm", None)
+    if orig is None:
+        yield
+        return
+    g.tqdm = functools.partial(orig, disable=True)
+    try:
+        yield
+    finally:
+        g.tqdm = orig
 
 
 def _import_torch_transformers() -> tuple[Any, Any]:
@@ -81,13 +125,32 @@ class HFBackend(BaseBackend):
         self._tok = tokenizer
         self._identity: dict[str, Any] | None = None
         self._letter_ids: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+        self._gguf: Path | bool | None = None  # False: not a GGUF model
 
     @classmethod
     def from_config(cls, cfg: ModelConfig) -> HFBackend:
         return cls(cfg.model, options_model(HFOptions, cfg))
 
+    # ----------------------------------------------------------------- GGUF
+    def gguf_path(self) -> Path | None:
+        """The GGUF file this backend loads, or None for a folder or hub model."""
+        if self._gguf is None:
+            from akb.models import realmodels
+
+            p = Path(self.model_name).expanduser()
+            if p.suffix.lower() == ".gguf":
+                if not p.is_file():
+                    raise ConfigError(f"no GGUF file at {p}")
+                self._gguf = p.resolve()
+            else:
+                self._gguf = realmodels.resolve(self.model_name) or False
+        return self._gguf if isinstance(self._gguf, Path) else None
+
     # ----------------------------------------------------------------- identity
     def _revision(self) -> str:
+        gguf = self.gguf_path()
+        if gguf is not None:
+            return "sha256:" + file_fingerprint(gguf)
         p = Path(self.model_name).expanduser()
         if p.is_dir():
             return "sha256:" + directory_fingerprint(p)
@@ -136,14 +199,74 @@ class HFBackend(BaseBackend):
             return "cuda"
         return "cpu"
 
+    def _source(self) -> tuple[str, dict[str, Any]]:
+        """What from_pretrained reads: the folder and gguf_file of a GGUF model, else the name."""
+        gguf = self.gguf_path()
+        if gguf is None:
+            return self.model_name, {}
+        converted = self._converted_dir()
+        if converted is not None and (converted / CONVERTED_MARKER).is_file():
+            return str(converted), {}
+        try:
+            import gguf as _gguf  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError("gguf", "realmodels", "loading a GGUF model") from None
+        return str(gguf.parent), {"gguf_file": gguf.name}
+
+    def _converted_dir(self) -> Path | None:
+        """Where the dequantised float32 copy of a GGUF model is kept after its first load.
+
+        Reading a GGUF file's metadata (a 262k-token vocabulary for Gemma) and dequantising
+        takes minutes on a busy CPU; the saved copy loads in seconds and holds the same
+        float32 weights and tokenizer. Keyed by the GGUF file's fingerprint."""
+        gguf = self.gguf_path()
+        if gguf is None:
+            return None
+        from akb.core.paths import models_dir
+
+        return models_dir() / "from-gguf" / f"{gguf.stem}-{file_fingerprint(gguf)}"
+
+    def _save_converted(self, model: Any, tok: Any) -> None:
+        import os
+        import shutil
+
+        torch, _ = _import_torch_transformers()
+        target = self._converted_dir()
+        if target is None or model.dtype != torch.float32:
+            return  # only the dequantised float32 weights, so every later load is the same model
+        tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            # The weights are already dequantised float32; transformers still flags the model
+            # as GGUF-quantised and refuses to save it, so the flag is lifted for the save.
+            quantizer = getattr(model, "hf_quantizer", None)
+            qcfg = getattr(model.config, "quantization_config", None)
+            try:
+                model.hf_quantizer = None
+                if qcfg is not None:
+                    del model.config.quantization_config
+                model.save_pretrained(tmp)
+            finally:
+                model.hf_quantizer = quantizer
+                if qcfg is not None:
+                    model.config.quantization_config = qcfg
+            tok.save_pretrained(tmp)
+            (tmp / CONVERTED_MARKER).write_text(json.dumps({"gguf": str(self.gguf_path())}), encoding="utf-8")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp, target)
+        except (OSError, ValueError, AttributeError):
+            shutil.rmtree(tmp, ignore_errors=True)  # a cache: loading still worked
+
     def _load(self) -> tuple[Any, Any]:
         torch, transformers = _import_torch_transformers()
+        source, gguf_kwargs = self._source() if (self._tok is None or self._model is None) else ("", {})
         if self._tok is None:
             try:
                 self._tok = transformers.AutoTokenizer.from_pretrained(
-                    self.opts.tokenizer or self.model_name,
+                    self.opts.tokenizer or source,
                     revision=self.opts.revision,
                     trust_remote_code=self.opts.trust_remote_code,
+                    **({} if self.opts.tokenizer else gguf_kwargs),
                 )
             except OSError as e:
                 raise BackendError(f"cannot load tokenizer for '{self.model_name}': {str(e).splitlines()[0]}") from None
@@ -155,7 +278,8 @@ class HFBackend(BaseBackend):
                 torch.backends.cudnn.allow_tf32 = True
                 if self.opts.dtype == "auto" and torch.cuda.is_bf16_supported():
                     dtype = torch.bfloat16  # an fp32 checkpoint would otherwise stay fp32
-            kwargs: dict[str, Any] = {"dtype": dtype, "revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code}
+            kwargs: dict[str, Any] = {"dtype": dtype, "revision": self.opts.revision, "trust_remote_code": self.opts.trust_remote_code,
+                                      **gguf_kwargs}
             if self.opts.attn_implementation:
                 kwargs["attn_implementation"] = self.opts.attn_implementation
             # Straight onto the device: no copy of the weights through host memory.
@@ -163,9 +287,15 @@ class HFBackend(BaseBackend):
             if kwargs["device_map"] is None:
                 del kwargs["device_map"]
             try:
-                model = transformers.AutoModelForCausalLM.from_pretrained(self.model_name, **kwargs)
+                if gguf_kwargs:
+                    with _quiet_gguf_progress():
+                        model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
+                else:
+                    model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
             except OSError as e:
                 raise BackendError(f"cannot load model '{self.model_name}': {str(e).splitlines()[0]}") from None
+            if gguf_kwargs and not self.opts.tokenizer and not self.opts.device_map:
+                self._save_converted(model, self._tok)
             if "device_map" not in kwargs:
                 model = model.to(device)
             if self.opts.adapter:
@@ -187,6 +317,11 @@ class HFBackend(BaseBackend):
         return self._model, tok
 
     # ----------------------------------------------------------------- prompts
+    def default_mode(self) -> str:
+        """``logprob`` for a model without a chat template (a base model), else ``generate``."""
+        _, tok = self._load()
+        return "generate" if self._uses_chat_template(tok) else "logprob"
+
     def _uses_chat_template(self, tok: Any) -> bool:
         return self.opts.chat_template == "auto" and bool(getattr(tok, "chat_template", None))
 
@@ -199,7 +334,7 @@ class HFBackend(BaseBackend):
                 msgs, tokenize=False, add_generation_prompt=True, **self.opts.chat_template_kwargs
             )
             return text
-        return "\n\n".join(m["content"] for m in msgs) + self.opts.plain_suffix
+        return plain_text(msgs, self.opts.plain_suffix)
 
     def letter_token_ids(self, prompt: str, letters: Sequence[str]) -> list[int]:
         """Token id of each letter as it would follow ``prompt`` (space-prefixed after text)."""

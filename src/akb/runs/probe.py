@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from akb.analysis.metrics import Metrics, compute_metrics, table1_markdown
 from akb.bench.extract import extract_choice
+from akb.bench.fewshot import shots_for
 from akb.bench.items import LETTERS, Item
 from akb.bench.loader import default_items_path, load_items
-from akb.bench.prompts import PromptConfig, build_messages
+from akb.bench.prompts import PromptConfig, build_messages, prompt_hash, render_plain
+from akb.bench.sampling import stratified_sample
 from akb.bench.taxonomy import load_taxonomy
 from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
@@ -39,11 +41,13 @@ class ProbeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: ModelConfig
-    mode: Mode = "generate"
+    mode: Mode | None = Field(None, description="generate or logprob; default: logprob for a local model without a "
+                              "chat template (a base model), generate otherwise")
     data: str | None = Field(None, description="items JSONL; default: the shipped AKB-2000")
     categories: list[str] | None = None
     subcategories: list[str] | None = None
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, description="only the first N selected items, in file order")
+    sample: int | None = Field(None, ge=1, description="a random sample of N items stratified by category (seed: seed)")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     max_tokens: int | None = Field(None, ge=1, description="default 16, or 2048 with cot")
     temperature: float = Field(0.0, ge=0.0, le=100.0)
@@ -71,6 +75,43 @@ class ProbeResult(BaseModel):
     metrics: Metrics
     stats: dict[str, Any]
     complete: bool
+    warnings: list[str] = []
+
+
+# More invalid replies than this and the accuracy mostly measures the reply format.
+INVALID_WARN_RATE = 0.2
+
+
+def probe_warnings(m: Metrics, mode: Mode | None) -> list[str]:
+    out = []
+    if m.invalid_rate is not None and m.invalid_rate > INVALID_WARN_RATE:
+        hint = ("; try --mode logprob (one forward pass, no parsing) or a model that follows the instruction"
+                if mode == "generate" else "")
+        out.append(f"{100 * m.invalid_rate:.1f}% of the replies are invalid (no single letter found), counted wrong: "
+                   f"the accuracy mostly measures the reply format{hint}")
+    return out
+
+
+def show_prompt(cfg: ProbeConfig, item_id: str, backend: Any = None) -> str:
+    """The exact messages the run asks for one item (what ``prompt_sha256`` fingerprints),
+    the plain text a model without a chat template reads, and, given a local backend,
+    the exact text its chat template makes."""
+    import json
+
+    data_path = Path(cfg.data) if cfg.data else default_items_path()
+    items = load_items(data_path)
+    item = next((i for i in items if i.id == item_id), None)
+    if item is None:
+        raise ConfigError(f"no item '{item_id}' in {data_path}")
+    req = build_request(item, item.choices, cfg, shots_for(cfg.prompt.num_fewshot, items))
+    msgs = [m.model_dump() for m in req.messages]
+    out = [f"# {item_id}: prompt {cfg.prompt.version}, prompt_sha256 {prompt_hash(msgs)}, "
+           f"{cfg.prompt.num_fewshot} shot(s)", "", "## messages", json.dumps(msgs, indent=1, ensure_ascii=False), "",
+           "## plain text (no chat template; lm-eval's default; the letter follows as ' A')", render_plain(msgs)]
+    render = getattr(backend, "render", None)
+    if callable(render):
+        out += ["", f"## as {cfg.model.spec} reads it", render(req)]
+    return "\n".join(out) + "\n"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -92,6 +133,8 @@ def select_items(items: Sequence[Item], cfg: ProbeConfig) -> list[Item]:
     if cfg.subcategories:
         wanted = set(cfg.subcategories)
         out = [i for i in out if i.subcategory in wanted or f"{i.category}/{i.subcategory}" in wanted]
+    if cfg.sample:
+        out = stratified_sample(out, cfg.sample, cfg.seed)
     if cfg.limit:
         out = out[: cfg.limit]
     if not out:
@@ -105,11 +148,12 @@ def rotate(choices: Sequence[str], r: int) -> list[str]:
     return [choices[(i - r) % n] for i in range(n)]
 
 
-def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig) -> ChatRequest:
+def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig,
+                  shots: Sequence[tuple[str, Sequence[str], str]] = ()) -> ChatRequest:
     letters = list(LETTERS[: len(choices)])
     max_tokens = cfg.max_tokens or (2048 if cfg.prompt.cot else 16)
     return ChatRequest(
-        messages=[Message(**m) for m in build_messages(item.question, choices, cfg.prompt, letters)],
+        messages=[Message(**m) for m in build_messages(item.question, choices, cfg.prompt, letters, shots)],
         max_tokens=max_tokens,
         temperature=cfg.temperature,
         seed=cfg.seed if cfg.temperature > 0 else None,
@@ -119,10 +163,11 @@ def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig) -> ChatR
 
 
 def build_tasks(items: Sequence[Item], cfg: ProbeConfig) -> list[Task]:
+    shots = shots_for(cfg.prompt.num_fewshot, items)  # the same fixed examples before every question
     tasks = []
     for it in items:
         rotations = range(len(it.choices)) if cfg.circular else range(1)
-        reqs = [build_request(it, rotate(it.choices, r), cfg) for r in rotations]
+        reqs = [build_request(it, rotate(it.choices, r), cfg, shots) for r in rotations]
         tasks.append(Task(key=it.id, requests=reqs, payload=it))
     return tasks
 
@@ -165,6 +210,8 @@ def make_scorer(mode: Mode) -> Any:
             "invalid": invalid,
             "method": methods[0],
             "response": resps[0].text,
+            # The exact messages asked (akb probe --show-prompt ID prints them).
+            "prompt_sha256": prompt_hash([m.model_dump() for m in task.requests[0].messages]),
         }
         if mode == "logprob":
             rec["letter_logprobs"] = resps[0].letter_logprobs
@@ -186,7 +233,17 @@ def make_scorer(mode: Mode) -> Any:
 def default_run_dir(cfg: ProbeConfig) -> Path:
     extra = "-circular" if cfg.circular else ""
     extra += "-cot" if cfg.prompt.cot else ""
+    extra += f"-{cfg.prompt.num_fewshot}shot" if cfg.prompt.num_fewshot else ""
+    extra += f"-sample{cfg.sample}-seed{cfg.seed}" if cfg.sample else ""
     return Path("runs") / "probe" / f"{slug(cfg.model.spec)}-{cfg.mode}{extra}"
+
+
+def default_mode(backend: Backend) -> Mode:
+    """logprob for a local model without a chat template (a base model scores 0% in generate
+    mode, answering with text rather than a letter), generate otherwise."""
+    fn = getattr(backend, "default_mode", None)
+    mode = fn() if callable(fn) else None
+    return "logprob" if mode == "logprob" else "generate"
 
 
 def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
@@ -194,6 +251,9 @@ def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any 
     items = select_items(load_items(data_path), cfg)
     if backend is None:
         backend = create_backend(cfg.model)
+    if cfg.mode is None:
+        cfg = cfg.model_copy(update={"mode": default_mode(backend)})
+    assert cfg.mode is not None
     if cfg.mode == "logprob" and not backend.supports_logprobs:
         raise ConfigError(f"backend '{cfg.model.backend}' cannot read log-probabilities; use --mode generate")
     run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg)
@@ -254,9 +314,14 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "git_commit": record.get("git_commit"),
         "created": record.get("created"),
     }
+    warnings = probe_warnings(metrics, cfg.mode)
+    summary["warnings"] = warnings
     write_json_atomic(run_dir / "summary.json", summary)
-    write_json_atomic(run_dir / "summary.md", summary_markdown(cfg, metrics, stat_dict, complete))
-    return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete)
+    md = summary_markdown(cfg, metrics, stat_dict, complete)
+    if warnings:
+        md = md.replace("\n\n", "\n\n" + "".join(f"**Warning**: {w}.\n\n" for w in warnings), 1)
+    write_json_atomic(run_dir / "summary.md", md)
+    return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete, warnings=warnings)
 
 
 def summary_markdown(cfg: ProbeConfig, m: Metrics, stats: dict[str, Any], complete: bool) -> str:
