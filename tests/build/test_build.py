@@ -104,9 +104,15 @@ def test_generators_are_deterministic_per_seed() -> None:
     assert a != [d.question for d in generate("technical.alias", 5, seed=4)]
 
 
+def _sib(d: dict) -> dict:
+    """A draft with the sibling question of each distractor, as the option-set rule asks."""
+    return {**d, "siblings": [{"option": c, "question": f"Which one is meant by sibling question number {k}?"}
+                              for k, c in enumerate(d["choices"][1:])]}
+
+
 def test_parser_salvages_valid_items() -> None:
-    good = {"question": "What does a de-esser reduce?", "choices": ["Sibilance", "Hum", "Plosives", "Hiss"], "rationale": "It compresses the sibilant band."}
-    other = {"question": "Which microphone pattern rejects sound from the rear most?", "choices": ["Cardioid", "Omni", "Figure-8", "Boundary"], "rationale": "Cardioids null at 180 degrees."}
+    good = _sib({"question": "What does a de-esser reduce?", "choices": ["Sibilance", "Hum", "Plosives", "Hiss"], "rationale": "It compresses the sibilant band."})
+    other = _sib({"question": "Which microphone pattern rejects sound from the rear most?", "choices": ["Cardioid", "Omni", "Figure-8", "Boundary"], "rationale": "Cardioids null at 180 degrees."})
     three = {"question": "A question with three options only?", "choices": ["a", "b", "c"], "rationale": "Too few options here."}
     reply = (
         "Sure! Here are the questions you asked for:\n```json\n["
@@ -127,8 +133,8 @@ def test_parser_salvages_valid_items() -> None:
 
 def test_generate_command_against_loopback_server(fake_api, tmp_path: Path) -> None:  # noqa: ANN001
     items = [
-        {"question": f"Which articulator makes contact in sound number {i}?", "choices": ["Lips", "Teeth", "Velum", "Uvula"],
-         "rationale": "The lips close for a bilabial sound."}
+        _sib({"question": f"Which articulator makes contact in sound number {i}?", "choices": ["Lips", "Teeth", "Velum", "Uvula"],
+              "rationale": "The lips close for a bilabial sound."})
         for i in range(3)
     ]
     fake_api.answer = lambda rec: "Here you go:\n```json\n" + json.dumps(items) + "\n```\n{\"question\": \"cut"

@@ -3,6 +3,7 @@ steps that cannot run in an install skip cleanly."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from akb.models import realmodels
 from akb.runs.quickstart import (
     STEPS,
     SkipStep,
@@ -35,14 +37,20 @@ def test_quickstart_command_runs_every_evaluation_and_ends_in_the_report(tmp_pat
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=os.environ)
     assert r.returncode == 0, r.stderr
     total = len(STEPS) + 1
+    real = realmodels.available(realmodels.SMOLLM2) and importlib.util.find_spec("gguf") is not None
     for i, s in enumerate(STEPS, start=1):
         assert f"[{i}/{total}] {s.name}" in r.stderr  # progress, step by step
-        assert re.search(rf"^{re.escape(s.name)}\s+ran \(", r.stdout, re.M), (s.name, r.stdout, r.stderr[-3000:])
+        status = "skipped" if s.name == "probe-smollm2" and not real else "ran"
+        assert re.search(rf"^{re.escape(s.name)}\s+{status}\b", r.stdout, re.M), (s.name, r.stdout, r.stderr[-3000:])
     assert f"[{total}/{total}] report" in r.stderr
     assert "| MMAU(A) | 0.75 (n=8) |" in r.stdout  # the published numbers are in the report
     runs = out / "runs"
     for name in ("probe-embedding", "probe-random"):
         assert _summary(runs / name)["metrics"]["overall"]["n"] == 30
+    if real:  # a real LLM on a stratified sample: every category, logprob mode
+        smol = _summary(runs / "probe-smollm2")
+        assert smol["mode"] == "logprob" and smol["metrics"]["overall"]["n"] == 30
+        assert len(smol["metrics"]["categories"]) == 6
     # The cascade: what `akb cascade` does by default (synthetic suite, dsp, embedding baseline).
     cascade = _summary(runs / "cascade-synth-dsp")
     assert (cascade["task"], cascade["benchmark"], cascade["captioner"], cascade["model"]) == ("cascade", "synth", "dsp", "embedding")

@@ -1,7 +1,7 @@
 """Accuracy with honest intervals, per category and subcategory, as published.
 
 The headline score is plain accuracy over items (not a mean of category means), as in the
-study. Intervals are 95% Wilson score intervals (scipy), which stay inside [0, 1] and behave
+study. Intervals are 95% Wilson score intervals, which stay inside [0, 1] and behave
 at small n, where the normal approximation does not.
 """
 

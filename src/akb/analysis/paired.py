@@ -42,6 +42,9 @@ class Paired(BaseModel):
     a_only_right: int  # discordant: A right, B wrong
     b_only_right: int
     p_mcnemar: float | None
+    # McNemar p adjusted for the number of pairs tested together (Holm-Bonferroni); the
+    # verdict uses it, so testing 45 pairs does not turn chance into findings.
+    p_holm: float | None = None
     note: str | None = None
 
     def verdict(self) -> str:
@@ -49,11 +52,34 @@ class Paired(BaseModel):
             return self.note
         assert self.diff is not None and self.p_mcnemar is not None
         lead = self.a if self.diff > 0 else self.b
-        if self.diff == 0 or self.p_mcnemar >= 0.05:
+        p = self.p_holm if self.p_holm is not None else self.p_mcnemar
+        which = "Holm-adjusted McNemar" if self.p_holm is not None else "McNemar"
+        if self.diff == 0 or p >= 0.05:
             return (f"no clear difference: {self.diff:+.1f} points [{self.ci_low:+.1f}, {self.ci_high:+.1f}], "
-                    f"McNemar p={self.p_mcnemar:.3g} on {self.n} items")
+                    f"{which} p={p:.3g} on {self.n} items")
         return (f"{lead} is better by {abs(self.diff):.1f} points [{self.ci_low:+.1f}, {self.ci_high:+.1f}] "
-                f"(McNemar p={self.p_mcnemar:.3g}, {self.n} items)")
+                f"({which} p={p:.3g}, {self.n} items)")
+
+
+def holm(pvalues: list[float | None]) -> list[float | None]:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1); None stays None."""
+    idx = sorted((i for i, p in enumerate(pvalues) if p is not None), key=lambda i: pvalues[i])  # type: ignore[arg-type,return-value]
+    m = len(idx)
+    out: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, i in enumerate(idx):
+        p = pvalues[i]
+        assert p is not None
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
+
+
+def adjust_holm(rows: list[Paired]) -> list[Paired]:
+    """Set ``p_holm`` on every row, over all rows tested together."""
+    for row, adj in zip(rows, holm([r.p_mcnemar for r in rows]), strict=True):
+        row.p_holm = adj
+    return rows
 
 
 def load_correct(samples: str | Path) -> dict[str, bool]:

@@ -76,11 +76,15 @@ def scatter(index: RunsIndex, a: str, b: str, path: Path, fit: Fit | None = None
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    labels = []
+    xs_pts, ys_pts = [], []
     for row in rows:
         xv, yv = row.value(a) or 0.0, row.value(b) or 0.0
         run = row.source == "run"
         ax.scatter([xv], [yv], color=RUN_COLOR if run else PAPER_COLOR, marker="D" if run else "o", s=36, zorder=3)
-        ax.annotate(row.display, (xv, yv), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        labels.append(ax.text(xv, yv, row.display, fontsize=7))
+        xs_pts.append(xv)
+        ys_pts.append(yv)
     if fit is not None and fit.ok and fit.x_min is not None and fit.x_max is not None:
         pad = 0.05 * (fit.x_max - fit.x_min or 1.0)
         xs = np.linspace(fit.x_min - pad, fit.x_max + pad, 50)
@@ -95,38 +99,52 @@ def scatter(index: RunsIndex, a: str, b: str, path: Path, fit: Fit | None = None
     ax.set_xlabel(f"{index.label(a)} accuracy (%)")
     ax.set_ylabel(f"{index.label(b)} accuracy (%)")
     ax.grid(alpha=0.3)
+    _repel(ax, labels, xs_pts, ys_pts)
     return _save(fig, path)
 
 
+def _repel(ax: plt.Axes, labels: list, xs: list[float], ys: list[float]) -> None:
+    """Move point labels off each other and off the points (adjustText), with leader lines."""
+    if len(labels) < 2:
+        return
+    from adjustText import adjust_text
+
+    adjust_text(labels, x=xs, y=ys, ax=ax, expand=(1.2, 1.4),
+                arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
+
+
 def category_bars(index: RunsIndex, path: Path) -> Path | None:
-    """AKB-2000 accuracy per category, a bar per model (published and yours)."""
+    """AKB-2000 accuracy per category as a heatmap: a row per model (published and yours,
+    sorted by overall accuracy), a column per category, the value in every cell. Readable
+    for any number of models, unlike grouped bars with a legend of 20 colours."""
     rows = [r for r in index.rows if "akb2000_text" in r.scores and r.scores["akb2000_text"].groups]
     if not rows:
         return None
     cats = [c for c in CATEGORY_ORDER if any(c in r.scores["akb2000_text"].groups for r in rows)]
     cats += sorted({c for r in rows for c in r.scores["akb2000_text"].groups} - set(cats))
-    k = len(rows)
-    width = 0.8 / k
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.2 * len(cats) + 0.12 * k * len(cats)), 4.8))
-    cmap = plt.get_cmap("tab20")
+    rows = sorted(rows, key=lambda r: -(r.scores["akb2000_text"].score.value or 0.0))
+    vals = np.full((len(rows), len(cats) + 1), np.nan)
     for i, r in enumerate(rows):
-        g = r.scores["akb2000_text"].groups
-        xs = np.arange(len(cats)) + (i - (k - 1) / 2) * width
-        ys = [g[c].value if c in g else 0.0 for c in cats]
-        err = None
-        if r.source == "run":
-            lo = [g[c].value - (g[c].ci_low or g[c].value) if c in g else 0.0 for c in cats]
-            hi = [(g[c].ci_high or g[c].value) - g[c].value if c in g else 0.0 for c in cats]
-            err = [lo, hi]
-        ax.bar(xs, ys, width=width, color=cmap(i % 20), yerr=err, capsize=1.5, label=r.display,
-               hatch="//" if r.source == "run" else None, edgecolor="black" if r.source == "run" else None, lw=0.3)
-    ax.set_xticks(range(len(cats)), [CATEGORY_NAMES.get(c, c) for c in cats])
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.axhline(25, color="grey", ls=":", lw=1)
-    ax.set_title("AKB-2000 by category (dotted: chance, 25%)")
-    ax.legend(fontsize=7, ncol=1, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.grid(axis="y", alpha=0.3)
+        sc = r.scores["akb2000_text"]
+        vals[i, 0] = sc.score.value if sc.score.value is not None else np.nan
+        for j, c in enumerate(cats):
+            if c in sc.groups:
+                vals[i, j + 1] = sc.groups[c].value
+    fig, ax = plt.subplots(figsize=(1.2 * (len(cats) + 1) + 3.0, 0.32 * len(rows) + 1.6))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#dddddd")
+    im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, vmin=25, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(cats) + 1), ["Overall"] + [CATEGORY_NAMES.get(c, c) for c in cats], rotation=20, ha="right")
+    ax.set_yticks(range(len(rows)), [f"{r.display} (yours)" if r.source == "run" else r.display for r in rows],
+                  fontsize=8)
+    for i in range(len(rows)):
+        for j in range(len(cats) + 1):
+            v = vals[i, j]
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7,
+                        color="white" if v < 70 else "black")
+    ax.axvline(0.5, color="white", lw=2)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="accuracy (%); chance 25")
+    ax.set_title("AKB-2000 accuracy by category")
     return _save(fig, path)
 
 

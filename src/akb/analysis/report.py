@@ -37,7 +37,7 @@ from akb.analysis.correlation import (
     reproduce_published,
 )
 from akb.analysis.leaderboard import CATEGORY_NAMES, all_tables
-from akb.analysis.paired import Paired, load_correct, paired_compare
+from akb.analysis.paired import Paired, adjust_holm, load_correct, paired_compare
 from akb.analysis.predict import PREDICTORS, TARGETS, Fit, fit_from_index
 from akb.analysis.reference import Reference
 from akb.analysis.report_render import (
@@ -62,6 +62,7 @@ class ReportResult:
     fits: list[Fit] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     figures: dict[str, Path] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)  # figure key -> a caption in words
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -151,7 +152,7 @@ def _paired(index: RunsIndex, *, n_boot: int, seed: int) -> list[Paired]:
                 index.notices.append(f"{run}: no samples.jsonl, so it is left out of the paired comparisons")
         for (na, a), (nb, b) in combinations(usable, 2):
             out.append(paired_compare(a, b, name_a=na, name_b=nb, setting=index.label(sid), n_boot=n_boot, seed=seed))
-    return out
+    return adjust_holm(out)
 
 
 def _findings(index: RunsIndex, res: ReportResult) -> list[str]:
@@ -196,9 +197,12 @@ def _figures(index: RunsIndex, matrix: Matrix, res: ReportResult, names: Mapping
             if c.n == 0:
                 continue
             fit = fit_from_index(index, c.a, c.b)
+            if c.pearson is None:
+                continue  # an undefined correlation (n < 3 or a constant column): no plot to show
             p = plots.scatter(index, c.a, c.b, fdir / f"scatter_{c.a}__{c.b}.png", fit=fit, r=c.pearson)
             if p is not None:
                 figs[f"scatter_{c.a}__{c.b}"] = p
+                res.captions[f"scatter_{c.a}__{c.b}"] = f"{index.label(c.b)} against {index.label(c.a)}"
     p = plots.category_bars(index, fdir / "categories.png")
     if p is not None:
         figs["categories"] = p

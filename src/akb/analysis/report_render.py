@@ -28,15 +28,16 @@ def reproduction_markdown(rows: Sequence[Reproduction], index: RunsIndex) -> str
 
 
 def paired_markdown(rows: Sequence[Paired]) -> str:
-    lines = ["| Setting | A | B | Items | A % | B % | A - B (points) [95% CI] | A only right | B only right | McNemar p |",
-             "|---|---|---|---:|---:|---:|---|---:|---:|---:|"]
+    lines = ["| Setting | A | B | Items | A % | B % | A - B (points) [95% CI] | A only right | B only right | McNemar p | Holm p |",
+             "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
     for p in rows:
         if p.diff is None:
-            lines.append(f"| {p.setting} | {p.a} | {p.b} | {p.n} | – | – | {p.note} | – | – | – |")
+            lines.append(f"| {p.setting} | {p.a} | {p.b} | {p.n} | – | – | {p.note} | – | – | – | – |")
             continue
+        holm = "–" if p.p_holm is None else f"{p.p_holm:.3g}"
         lines.append(f"| {p.setting} | {p.a} | {p.b} | {p.n} | {p.acc_a:.1f} | {p.acc_b:.1f} | "
                      f"{p.diff:+.1f} [{p.ci_low:+.1f}, {p.ci_high:+.1f}] | {p.a_only_right} | {p.b_only_right} | "
-                     f"{p.p_mcnemar:.3g} |")
+                     f"{p.p_mcnemar:.3g} | {holm} |")
     return "\n".join(lines)
 
 
@@ -194,7 +195,8 @@ def report_html(res: ReportResult, tables: Sequence[Table]) -> str:
                 + ("<ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in preds) + "</ul>" if preds else ""))
     if res.paired:
         section("paired", "Paired comparisons", '<p class="note">Same items, matched on id: McNemar exact test on the '
-                "discordant items, and a paired bootstrap 95% interval on the difference.</p>"
+                "discordant items (and its p-value adjusted by Holm's method for the number of pairs compared), "
+                "and a paired bootstrap 95% interval on the difference.</p>"
                 + _md_table_html(paired_markdown(res.paired)))
     tb = ""
     for t in tables:
@@ -204,7 +206,8 @@ def report_html(res: ReportResult, tables: Sequence[Table]) -> str:
     scat = [k for k in res.figures if k.startswith("scatter_")]
     if scat:
         section("scatter", "Scatter plots", '<div class="figs">' + "".join(
-            _img(res.figures[k], k.removeprefix("scatter_").replace("__", " vs ")) for k in scat) + "</div>")
+            _img(res.figures[k], res.captions.get(k, k.removeprefix("scatter_").replace("__", " vs "))) for k in scat)
+            + "</div>")
     bars = "".join(_img(res.figures[k], k, "big") for k in ("categories", "subcategories") if k in res.figures)
     if bars:
         section("categories", "Categories and subcategories", f'<div class="figs">{bars}</div>')

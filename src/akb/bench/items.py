@@ -60,6 +60,9 @@ class Review(_Strict):
     blind_answer: Letter | None = Field(None, description="the reviewer's answer before seeing the key")
     verdict: Literal["accept", "edit", "reject", "flag"] = "accept"
     note: str | None = None
+    mode: Literal["blind", "options-only"] | None = Field(
+        None, description="what the reviewer saw: the whole item without its key (blind) or only the four options")
+    family: str | None = Field(None, description="model family of a model reviewer (claude, gpt, gemini, qwen, ...)")
 
 
 class ReviewRecord(_Strict):

@@ -1,17 +1,28 @@
-"""Blind key review by reviewers outside akb (a person with a spreadsheet, a model run
-elsewhere): export a packet without keys or rationales, import the answers.
+"""Blind and options-only review by reviewers outside akb (a person with a spreadsheet, a
+model run elsewhere): export a packet without keys or rationales, import the answers.
 
 The packet shows each item's options in the order of the file it was made from; a staged
 file must already be shuffled (``akb build assemble`` or :func:`akb.build.assemble.balance`)
 so the key is not always first. Answers come back as JSONL lines
-``{"id": ..., "answer": "A".."D" or null, "note": optional, "flag": optional bool}``; a
-matching answer makes a draft ``model-reviewed`` (``kind="model"``) or leaves the status for
-a human pass (``kind="human"`` records go through ``akb review``); a mismatch, a missing
-answer or a raised flag marks the review ``flag`` and leaves the status unchanged.
+``{"id": ..., "answer": "A".."D" or null, "note": optional, "flag": optional bool,
+"confidence": optional "low"|"medium"|"high" or 0..1}``.
+
+Blind (the whole item without its key): a matching answer makes a draft ``model-reviewed``
+(``kind="model"``) or leaves the status for a human pass (``kind="human"`` records go
+through ``akb review``); a mismatch, a missing answer or a raised flag marks the review
+``flag`` and leaves the status unchanged.
+
+Options-only (``--options-only``: the id and the four options, no question): the answer
+says whether the options alone give the key away. A correct answer given with confidence
+(anything but low confidence; no confidence counts as confident) is a ``flag`` - the item
+must be rewritten - never an acceptance, and an options-only review never changes the
+review status: it checks the options, not the key. Every review records its mode
+(``blind`` / ``options-only``) and, for a model, its model family.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +35,11 @@ from akb.bench.loader import validation_to_data_error
 from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
 
+Confidence = Literal["low", "medium", "high"]
+# Known model families by name prefix (first match wins); anything else: the name's leading letters.
+_FAMILIES = ("claude", "gpt", "gemini", "gemma", "llama", "qwen", "mistral", "mixtral", "phi", "deepseek", "olmo",
+             "smollm", "command", "grok", "yi")
+
 
 class BlindAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -31,14 +47,61 @@ class BlindAnswer(BaseModel):
     answer: Letter | None = None
     note: str | None = None
     flag: bool = False
+    confidence: Confidence | float | None = None
+
+    @property
+    def confident(self) -> bool:
+        """Anything but an explicitly low confidence (a guess) counts as confident."""
+        c = self.confidence
+        if c is None:
+            return True
+        if isinstance(c, str):
+            return c != "low"
+        return c >= 0.5
 
 
-def make_packet(items: Sequence[Item]) -> list[dict[str, Any]]:
-    """What a blind reviewer sees: no key, no rationale, no review history."""
+def model_family(reviewer: str) -> str | None:
+    """The model family of a reviewer spec: 'anthropic:claude-sonnet-4' -> 'claude',
+    'hf:Qwen/Qwen3-8B' -> 'qwen', 'openai:gpt-4o' -> 'gpt'. None when nothing looks like a name."""
+    name = reviewer.split(":", 1)[1] if ":" in reviewer else reviewer
+    name = name.strip().split()[0] if name.strip() else ""
+    name = name.rsplit("/", 1)[-1].lower()
+    for fam in _FAMILIES:
+        if name.startswith(fam):
+            return fam
+    m = re.match(r"[a-z]+", name)
+    return m.group(0) if m else None
+
+
+def make_packet(items: Sequence[Item], *, options_only: bool = False) -> list[dict[str, Any]]:
+    """What a reviewer sees: no key, no rationale, no review history; options-only: the id
+    and the four options, not even the question or the subcategory."""
     if len(items) >= 8 and len({i.answer for i in items}) == 1:
         raise DataError(f"every item has its key at {items[0].answer}: shuffle the options first (akb build assemble)")
+    if options_only:
+        return [{"id": i.id, "choices": dict(zip("ABCD", i.choices, strict=True))} for i in items]
     return [{"id": i.id, "category": i.category, "subcategory": i.subcategory, "question": i.question,
              "choices": dict(zip("ABCD", i.choices, strict=True))} for i in items]
+
+
+def stratified_sample(items: Sequence[Item], n: int, *, seed: int = 0, min_per_category: int = 30) -> list[Item]:
+    """``n`` items (or all, if fewer), drawn per category in proportion to its size with at
+    least ``min_per_category`` from each, deterministic for ``seed``; in file order."""
+    import random
+    from collections import defaultdict
+
+    if n >= len(items):
+        return list(items)
+    by_cat: dict[str, list[Item]] = defaultdict(list)
+    for it in items:
+        by_cat[it.category].append(it)
+    quota = {c: min(len(v), max(min_per_category, round(n * len(v) / len(items)))) for c, v in by_cat.items()}
+    rng = random.Random(f"akb-sample:{seed}")
+    chosen: set[str] = set()
+    for c in sorted(by_cat):
+        pool = sorted(by_cat[c], key=lambda i: i.id)
+        chosen.update(i.id for i in rng.sample(pool, quota[c]))
+    return [i for i in items if i.id in chosen]
 
 
 def read_answers(path: str | Path) -> dict[str, BlindAnswer]:
@@ -61,12 +124,15 @@ def apply_blind_answers(
     reviewer: str,
     kind: Literal["model", "human"] = "model",
     at: datetime | None = None,
+    options_only: bool = False,
+    family: str | None = None,
 ) -> tuple[list[Item], list[Item]]:
-    """Record one blind review per answered item. Returns (all items, flagged items)."""
+    """Record one review per answered item. Returns (all items, flagged items)."""
     unknown = sorted(set(answers) - {i.id for i in items})
     if unknown:
         raise DataError(f"answers for ids not in the items file: {', '.join(unknown[:5])}")
     at = at or datetime.now(timezone.utc).replace(microsecond=0)
+    fam = (family or model_family(reviewer)) if kind == "model" else None
     out: list[Item] = []
     flagged: list[Item] = []
     for it in items:
@@ -75,15 +141,25 @@ def apply_blind_answers(
             out.append(it)
             continue
         agree = a.answer == it.answer
-        ok = agree and not a.flag
-        note = "blind answer matched the key" if agree else f"blind answer {a.answer or 'none'} != key {it.answer}"
+        status = it.review.status
+        conf = f" (confidence {a.confidence})" if a.confidence is not None else ""
+        if options_only:
+            ok = not (agree and a.confident) and not a.flag
+            if agree and a.confident:
+                note = f"options-only answer matched the key{conf}: the options alone give the key away"
+            elif agree:
+                note = f"options-only answer matched the key with low confidence{conf}: a guess"
+            else:
+                note = f"options-only answer {a.answer or 'none'} != key {it.answer}{conf}"
+        else:
+            ok = agree and not a.flag
+            note = ("blind answer matched the key" if agree else f"blind answer {a.answer or 'none'} != key {it.answer}") + conf
+            if ok and kind == "model" and status in ("draft", "auto-checked"):
+                status = "model-reviewed"
         if a.note:
             note += f"; reviewer note: {a.note}"
         review = Review(reviewer=reviewer, kind=kind, at=at, blind_answer=a.answer, verdict="accept" if ok else "flag",
-                        note=note)
-        status = it.review.status
-        if ok and kind == "model" and status in ("draft", "auto-checked"):
-            status = "model-reviewed"
+                        note=note, mode="options-only" if options_only else "blind", family=fam)
         new = it.model_copy(update={"review": it.review.model_copy(update={"status": status, "reviews": [*it.review.reviews, review]})})
         out.append(new)
         if not ok:

@@ -1,7 +1,14 @@
 """Automatic checks over a benchmark file (``akb build check``).
 
-Item-level problems are errors (the item must be fixed or dropped); release-level
-statistics (gold balance, gold-is-longest rate) are reported against thresholds.
+Item-level problems are errors (the item must be fixed or dropped) or warnings (reported,
+not blocking); release-level statistics (gold balance, key-is-longest rate, numeric key
+ranks) are reported against thresholds.
+
+The option-set rule (v0.2, issue 14): every distractor is the right answer to a closely
+related sibling question recorded in ``meta.siblings``, so the four options alone cannot
+tell which question was asked; options are of one kind, of similar length and hedged alike;
+no option alone repeats a content word of the stem; numeric keys are spread evenly over the
+ranks of the sorted values.
 """
 
 from __future__ import annotations
@@ -11,14 +18,15 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from akb.bench.items import LETTERS, Item, normalise_text
 
 BANNED_OPTIONS = re.compile(r"\b(all|none|both|neither) of (the|these|those) (above|options|answers)\b|\ball of the above\b|\bnone of the above\b", re.I)
 
 
-# Above this share a "pick the longest option" heuristic beats chance (25%) by a lot.
-MAX_GOLD_LONGEST = 0.35
+# Above this share a "pick the longest option" heuristic beats chance (about 25%) by a lot.
+MAX_GOLD_LONGEST = 0.30
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Problem:
     item_id: str
     check: str
     message: str
+    severity: str = "error"  # "error" blocks a release; "warning" is reported only
 
 
 # Accidentals are not word characters but change the question (B major vs B♭ major).
@@ -80,7 +89,18 @@ def near_duplicates(items: Sequence[Item], threshold: float = 0.85) -> list[tupl
     return out
 
 
-def check_items(items: Sequence[Item], *, recompute: bool = True) -> list[Problem]:
+def check_items(
+    items: Sequence[Item],
+    *,
+    recompute: bool = True,
+    option_rules: bool | None = None,
+    warnings: bool = False,
+) -> list[Problem]:
+    """Every problem found, errors only unless ``warnings``. ``option_rules`` applies the
+    v0.2 option-set checks; None applies them when the file carries ``meta.siblings`` at all
+    (the v0.1 release predates the rule)."""
+    if option_rules is None:
+        option_rules = option_rules_apply(items)
     problems: list[Problem] = []
     for it in items:
         for c in it.choices:
@@ -99,6 +119,8 @@ def check_items(items: Sequence[Item], *, recompute: bool = True) -> list[Proble
             else:
                 if normalise_text(key) != normalise_text(it.answer_text):
                     problems.append(Problem(it.id, "recompute", f"recomputed key {key!r} != stored {it.answer_text!r}"))
+        if option_rules:
+            problems.extend(option_problems(it))
     for a, b, r in near_duplicates(items):
         problems.append(Problem(b, "near-duplicate", f"asks the same as {a} (similarity {r})"))
     for cat, st in release_stats(items).items():
@@ -106,7 +128,19 @@ def check_items(items: Sequence[Item], *, recompute: bool = True) -> list[Proble
         if st["gold_spread"] > 1:
             problems.append(Problem(cat, "gold-balance", f"gold letters {st['gold_letters']} differ by more than one"))
         if st["items"] >= 20 and st["gold_longest_rate"] > MAX_GOLD_LONGEST:
-            problems.append(Problem(cat, "gold-longest", f"the key is the strictly longest option in {st['gold_longest_rate']:.0%} of items"))
+            problems.append(Problem(cat, "gold-longest", f"the key is the strictly longest option in {st['gold_longest_rate']:.0%} of items"
+                                    f" (limit {MAX_GOLD_LONGEST:.0%})"))
+    if option_rules:
+        os_ = option_set_stats(items)
+        rate = os_["numeric_inner_rank_rate"]
+        if os_["numeric_items"] >= 20 and rate is not None and rate > MAX_INNER_RANK:
+            inner_ids = [i.id for i in items if key_rank(i) in (1, 2)]
+            problems.append(Problem("numeric", "numeric-inner-rank",
+                                    f"the key is at an inner rank of its four numeric options in {rate:.0%} of "
+                                    f"{os_['numeric_items']} numeric items (limit {MAX_INNER_RANK:.0%}; chance 50%); "
+                                    f"e.g. {', '.join(inner_ids[:5])}"))
+    if not warnings:
+        problems = [p for p in problems if p.severity == "error"]
     return problems
 
 
@@ -131,3 +165,174 @@ def release_stats(items: Sequence[Item]) -> dict[str, object]:
             "procedural_share": round(procedural / len(its), 3),
         }
     return out
+
+
+# ---------------------------------------------------------------- the option-set rule (v0.2)
+# Set level: the key at an inner rank of four numeric options (chance 50%); the key strictly
+# longer than every other option (chance ~25%).
+MAX_INNER_RANK = 0.60
+# Item level: option lengths. Beyond LENGTH_WARN (20%) a warning; an error when the longest is
+# more than LENGTH_ERROR (25%) longer than the shortest AND more than LENGTH_MIN_CHARS longer
+# (the rule the v0.2 writers were held to: short options such as "3.4 kHz" / "17 kHz" differ
+# by a few characters without giving anything away). Procedural options (computed words and
+# numbers) are only warned about.
+LENGTH_WARN = 1.20
+LENGTH_ERROR = 1.25
+LENGTH_MIN_CHARS = 6
+
+HEDGES = re.compile(
+    r"\b(usually|often|typically|generally|mostly|sometimes|may|might|can|tend|tends|some|slightly|somewhat|"
+    r"relatively|largely|mainly|roughly|about|approximately|partly|partially)\b", re.I)
+_STOP = frozenset("the a an of to in on at for and or with by from is are was be as that this which what its it into "
+                  "than more most less not no their his her them they one two".split())
+_NUMWORDS = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                                         "nine", "ten", "eleven", "twelve"])}
+_NUM_RE = re.compile(r"^\s*(?:about|approximately|roughly|~|≈)?\s*([+\-−]?\d[\d,]*(?:\.\d+)?)\s*(.*?)\s*$", re.I)
+_PLURALS = re.compile(r"\b(beat|second|frame|bin|note|cent|semitone|octave|sample|bit|byte|minute|hour|step|word|"
+                      r"syllable|channel|year|month|week|day|cycle|hop|band|voice|harmonic|mode)s\b")
+_SCALE = {"khz": ("hz", 1e3), "mhz": ("hz", 1e6), "ms": ("s", 1e-3), "second": ("s", 1.0), "km": ("m", 1e3),
+          "cm": ("m", 1e-2), "mm": ("m", 1e-3), "kbit/": ("kbit/", 1.0), "mbit/": ("kbit/", 1e3)}
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP and len(w) > 3}
+
+
+def numeric_value(text: str) -> tuple[float, str] | None:
+    """``(value, unit)`` of an option that is one number with a short unit ("3.4 kHz" ->
+    (3400, "hz")), or None. Ranges, number pairs and prose after the number are not numbers."""
+    t = text.strip()
+    if t.lower() in _NUMWORDS:
+        return float(_NUMWORDS[t.lower()]), ""
+    m = _NUM_RE.match(t)
+    if not m:
+        return None
+    num = float(m.group(1).replace(",", "").replace("−", "-"))
+    unit = m.group(2).strip().lower()
+    if re.fullmatch(r":\s*1", unit):  # a ratio "9.6 : 1"
+        unit = "ratio"
+    if re.search(r"\d", unit) or len(unit.split()) > 3 or unit[:1] in {"-", "–", "(", ","}:
+        return None
+    unit = _PLURALS.sub(r"\1", unit)  # beats/beat, seconds/second
+    for prefix, (base, mult) in _SCALE.items():
+        if unit == prefix or unit.startswith(prefix):
+            unit, num = base + unit[len(prefix):], num * mult
+            break
+    return num, unit
+
+
+def numeric_options(item: Item) -> list[float] | None:
+    """The four option values when all four are numbers of one unit, else None."""
+    vals = [numeric_value(c) for c in item.choices]
+    if any(v is None for v in vals):
+        return None
+    units = {v[1] for v in vals if v is not None}
+    nums = [v[0] for v in vals if v is not None]
+    if len(units) != 1 or len(set(nums)) != 4:
+        return None
+    return nums
+
+
+def key_rank(item: Item) -> int | None:
+    """0 = the key is the smallest of four numeric options, 3 = the largest; None if not numeric."""
+    nums = numeric_options(item)
+    if nums is None:
+        return None
+    return sorted(nums).index(nums[item.answer_index])
+
+
+def key_uniquely_longest(item: Item) -> bool:
+    return len(item.answer_text) > max(len(c) for j, c in enumerate(item.choices) if j != item.answer_index)
+
+
+def sibling_problems(item: Item) -> list[str]:
+    """Why ``meta.siblings`` does not give one sibling question per distractor (empty: it does)."""
+    sib = item.meta.get("siblings")
+    if sib is None:
+        return ["no meta.siblings: each distractor needs the sibling question it answers"]
+    if not isinstance(sib, list) or len(sib) != 3:
+        return ["meta.siblings must list exactly 3 {option, question} objects"]
+    out: list[str] = []
+    distractors = {normalise_text(c) for j, c in enumerate(item.choices) if j != item.answer_index}
+    seen_q: set[str] = set()
+    opts: set[str] = set()
+    for k, s in enumerate(sib):
+        if not isinstance(s, dict) or not isinstance(s.get("option"), str) or not isinstance(s.get("question"), str):
+            out.append(f"sibling {k + 1} is not an object with string 'option' and 'question'")
+            continue
+        q = normalise_text(s["question"])
+        if len(q) < 10:
+            out.append(f"sibling {k + 1} has no real question")
+        elif q == normalise_text(item.question):
+            out.append(f"sibling {k + 1} repeats the item's own question")
+        elif q in seen_q:
+            out.append(f"sibling {k + 1} repeats another sibling's question")
+        seen_q.add(q)
+        opts.add(normalise_text(s["option"]))
+    if not out and opts != distractors:
+        missing = sorted(distractors - opts)
+        out.append(f"sibling options are not the 3 distractors (missing {missing[:3]})")
+    return out
+
+
+def option_problems(item: Item) -> list[Problem]:
+    """The item-level option-set rules (hedges, stem words, lengths, siblings), with reasons."""
+    out: list[Problem] = []
+    k = item.answer_index
+    key = item.choices[k]
+    dis = [c for j, c in enumerate(item.choices) if j != k]
+    if HEDGES.search(key) and not any(HEDGES.search(d) for d in dis):
+        out.append(Problem(item.id, "hedge-only-key", f"only the key is hedged ({HEDGES.search(key).group(0)!r})"))  # type: ignore[union-attr]
+    stem = content_words(item.question)
+    shared = [content_words(c) & stem for c in item.choices]
+    lone = [j for j, s in enumerate(shared) if s]
+    if len(lone) == 1:
+        j = lone[0]
+        words = ", ".join(sorted(shared[j]))
+        if j == k:
+            out.append(Problem(item.id, "stem-word-key", f"only the key repeats stem word(s) {words}"))
+        else:
+            out.append(Problem(item.id, "stem-word-option", f"only option {LETTERS[j]} repeats stem word(s) {words}",
+                               severity="warning"))
+    lens = [len(c) for c in item.choices]
+    ratio = max(lens) / min(lens)
+    if ratio > LENGTH_ERROR and max(lens) - min(lens) > LENGTH_MIN_CHARS and item.provenance.method != "procedural":
+        out.append(Problem(item.id, "option-length", f"option lengths {lens} spread {ratio - 1:.0%} (> {LENGTH_ERROR - 1:.0%})"))
+    elif ratio > LENGTH_WARN and max(lens) - min(lens) > LENGTH_MIN_CHARS:
+        out.append(Problem(item.id, "option-length", f"option lengths {lens} spread {ratio - 1:.0%} (> {LENGTH_WARN - 1:.0%})",
+                           severity="warning"))
+    for why in sibling_problems(item):
+        out.append(Problem(item.id, "siblings", why))
+    return out
+
+
+def option_rules_apply(items: Sequence[Item]) -> bool:
+    """A file written under the v0.2 option-set rule carries meta.siblings; the v0.1 release
+    predates the rule and none of its items has them."""
+    return any("siblings" in i.meta for i in items)
+
+
+def option_set_stats(items: Sequence[Item]) -> dict[str, Any]:
+    """Set-level option cues: numeric key ranks and the key-is-uniquely-longest rate."""
+    ranks: Counter[int] = Counter()
+    by_cat: dict[str, Counter[int]] = defaultdict(Counter)
+    for it in items:
+        r = key_rank(it)
+        if r is not None:
+            ranks[r] += 1
+            by_cat[it.category][r] += 1
+    n = sum(ranks.values())
+    longest = sum(key_uniquely_longest(i) for i in items)
+
+    def inner(c: Counter[int]) -> float | None:
+        tot = sum(c.values())
+        return round((c[1] + c[2]) / tot, 3) if tot else None
+
+    return {
+        "numeric_items": n,
+        "numeric_key_ranks": {str(r): ranks[r] for r in range(4)},
+        "numeric_inner_rank_rate": inner(ranks),
+        "numeric_inner_rank_rate_by_category": {c: inner(v) for c, v in sorted(by_cat.items())},
+        "key_uniquely_longest": longest,
+        "key_uniquely_longest_rate": round(longest / len(items), 3) if items else None,
+    }

@@ -12,29 +12,41 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from akb.bench.items import Item, Provenance, ReviewRecord, normalise_text
 from akb.bench.taxonomy import Taxonomy
 from akb.build.checks import BANNED_OPTIONS
 from akb.models.base import ChatRequest, Message
 
-PROMPT_VERSION = "akb-generate-v1"
+PROMPT_VERSION = "akb-generate-v2"
 
 SYSTEM = (
     "You are an expert examiner writing four-option multiple-choice questions that test auditory "
     "knowledge a person can have without hearing anything: sound, music, speech, phonetics, audio "
     "quality and audio technology. Every question has exactly one defensible answer and three "
-    "plausible distractors of the same kind and length. You reply with JSON only."
+    "distractors, each the right answer to a closely related sibling question, so that the four options "
+    "alone cannot tell which question was asked. You reply with JSON only."
 )
 
-RULES = """Rules:
-- One answer an expert would defend without debate; if a fact varies by accent, standard or version, pin it down in the question or pick another fact.
-- Three plausible distractors of the same kind and roughly the same length as the answer; never "all of the above", "none of the above" or "both".
-- No clue in the wording: the answer is not the longest option and does not repeat a word of the question that the others lack.
+RULES = """The option-set rule (every question, no exceptions):
+- Every distractor is the RIGHT answer to a closely related sibling question; give that sibling question for each distractor in "siblings". Distractors are true things (true of something else), never false statements: a set with one true statement and three false ones gives the key away. If you cannot write a true sibling question for a distractor, replace the distractor.
+- Options of one kind and one grammar (all nouns, all numbers with the same unit, all clauses of the same shape), within about 20% of each other's length in characters, hedged alike (if one says "usually", all do, or none). The answer is never uniquely the longest option.
+- No option repeats a content word of the question that the other options lack.
+- Numeric options: each distractor comes from a DIFFERENT plausible error (wrong formula, a forgotten factor, the wrong constant, off by one, two related quantities confused), never a symmetric spread around the answer (not answer/2 and 2 x answer); across your questions the answer is the smallest value about a quarter of the time, the largest about a quarter, and each middle rank about a quarter.
+Also:
+- One answer an expert would defend without debate; if a fact varies by accent, standard or version, pin it down in the question or pick another fact. No fact that hinges on one named study.
+- No clue in the question: no word that names or paraphrases the answer, no etymology shortcut, no situation that makes the answer common sense; a person who knows nothing about sound must be at chance.
+- Never "all of the above", "none of the above" or "both".
 - Plain English, self-contained, no reference to a recording. A 1-2 sentence rationale.
-- Put the correct answer FIRST in "choices"; software shuffles the options later.
+- Put the correct answer FIRST in "choices"; software shuffles the options later. "siblings" lists the other three choices, in the same order, each with its sibling question.
 - Every question must test a different fact from the examples and from each other."""
+
+
+class Sibling(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    option: str = Field(min_length=1)
+    question: str = Field(min_length=10)
 
 
 class DraftModel(BaseModel):
@@ -44,6 +56,7 @@ class DraftModel(BaseModel):
     question: str = Field(min_length=10)
     choices: list[str]
     rationale: str = Field(min_length=10)
+    siblings: list[Sibling]
     difficulty: str = "medium"
 
     @field_validator("choices")
@@ -58,12 +71,27 @@ class DraftModel(BaseModel):
             raise ValueError("all/none-of-the-above option")
         return v
 
+    @model_validator(mode="after")
+    def _one_sibling_per_distractor(self) -> DraftModel:
+        distractors = [normalise_text(c) for c in self.choices[1:]]
+        given = [normalise_text(s.option) for s in self.siblings]
+        if sorted(given) != sorted(distractors):
+            raise ValueError("siblings must give one sibling question for each of the three distractors (choices 2-4)")
+        if normalise_text(self.question) in {normalise_text(s.question) for s in self.siblings}:
+            raise ValueError("a sibling question repeats the question itself")
+        if len({normalise_text(s.question) for s in self.siblings}) != 3:
+            raise ValueError("the three sibling questions must differ")
+        return self
+
 
 SCHEMA = json.dumps(
-    {"type": "array", "items": {"type": "object", "required": ["question", "choices", "rationale"],
+    {"type": "array", "items": {"type": "object", "required": ["question", "choices", "rationale", "siblings"],
                                 "properties": {"question": {"type": "string"},
                                                "choices": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "string"}},
                                                "rationale": {"type": "string"},
+                                               "siblings": {"type": "array", "minItems": 3, "maxItems": 3, "items": {
+                                                   "type": "object", "required": ["option", "question"],
+                                                   "properties": {"option": {"type": "string"}, "question": {"type": "string"}}}},
                                                "difficulty": {"enum": ["easy", "medium", "hard"]}}}},
     indent=None,
 )
@@ -72,15 +100,22 @@ SCHEMA = json.dumps(
 def build_request(taxonomy: Taxonomy, category: str, subcategory: str, n: int, exemplars: Sequence[Item]) -> ChatRequest:
     cat = taxonomy.category(category)
     sub = next(s for s in cat.subcategories if s.id == subcategory)
-    ex = [{"question": e.question, "choices": [e.answer_text] + [c for c in e.choices if c != e.answer_text],
-           "rationale": e.rationale} for e in exemplars]
+    ex = []
+    for e in exemplars:
+        dis = [c for c in e.choices if c != e.answer_text]
+        row: dict[str, Any] = {"question": e.question, "choices": [e.answer_text, *dis], "rationale": e.rationale}
+        sib = e.meta.get("siblings")
+        if isinstance(sib, list) and len(sib) == 3:
+            by_opt = {normalise_text(str(s.get("option", ""))): s.get("question") for s in sib if isinstance(s, dict)}
+            row["siblings"] = [{"option": d, "question": by_opt.get(normalise_text(d), "")} for d in dis]
+        ex.append(row)
     user = (
         f"Category: {cat.name}. Subcategory: {sub.name}.\nScope: {sub.scope}\n\n{RULES}\n\n"
         f"Examples of the expected quality (do not repeat their facts):\n{json.dumps(ex, ensure_ascii=False, indent=1)}\n\n"
         f"Write {n} new questions. Reply with a JSON array only, matching this JSON Schema:\n{SCHEMA}"
     )
     return ChatRequest(messages=[Message(role="system", content=SYSTEM), Message(role="user", content=user)],
-                       max_tokens=min(8192, 400 * n + 200), temperature=0.7, seed=0)
+                       max_tokens=min(8192, 650 * n + 200), temperature=0.7, seed=0)
 
 
 @dataclass(frozen=True)
@@ -159,7 +194,8 @@ def to_items(drafts: Sequence[DraftModel], *, category: str, subcategory: str, m
             category=category, subcategory=subcategory, question=d.question, choices=d.choices, answer="A",
             rationale=d.rationale,
             provenance=Provenance(method="llm-generated", by=model, prompt_version=PROMPT_VERSION, created=now),
-            review=ReviewRecord(status="draft"), meta={"difficulty": d.difficulty},
+            review=ReviewRecord(status="draft"),
+            meta={"difficulty": d.difficulty, "siblings": [{"option": s.option, "question": s.question} for s in d.siblings]},
         )
         for i, d in enumerate(drafts)
     ]

@@ -11,8 +11,11 @@ from akb.build.blind import BlindAnswer, apply_blind_answers
 from akb.core.jsonl import iter_jsonl
 
 
-def apply_model_review(items: Sequence[Item], samples: Path, *, reviewer: str) -> tuple[list[Item], list[Item]]:
-    """The blind answers of an ``akb probe`` run (its samples.jsonl) recorded as model reviews."""
+def apply_model_review(items: Sequence[Item], samples: Path, *, reviewer: str,
+                       options_only: bool = False) -> tuple[list[Item], list[Item]]:
+    """The answers of an ``akb probe`` run (its samples.jsonl) recorded as model reviews:
+    blind, or options-only when the run hid the questions (``options-only:SPEC``)."""
     answers = {rec["id"]: BlindAnswer(id=rec["id"], answer=rec.get("pred")) for _, rec in iter_jsonl(samples)}
     known = {i.id for i in items}
-    return apply_blind_answers(items, {k: v for k, v in answers.items() if k in known}, reviewer=reviewer, kind="model")
+    return apply_blind_answers(items, {k: v for k, v in answers.items() if k in known}, reviewer=reviewer, kind="model",
+                               options_only=options_only)

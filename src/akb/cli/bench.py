@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -30,6 +30,7 @@ def validate(file: Annotated[Path, typer.Argument(help="items JSONL to check")])
 def stats(
     file: FileArg = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    validity: Annotated[Path | None, typer.Option(help="validity figures JSON (default: the shipped akb/data/validity.json)")] = None,
 ) -> None:
     """Counts per category and subcategory, gold letters, provenance and review mix."""
     from akb.build.checks import near_duplicates
@@ -37,9 +38,15 @@ def stats(
     path = file or default_items_path()
     tax = load_taxonomy()
     items = load_items(path)
+    from akb.build.validity import fingerprint, load_validity
+
     s = bench_stats(items, tax)
     s["near_duplicates"] = [list(d) for d in near_duplicates(items)]
+    v = load_validity(validity)
+    s["validity"] = v
+    fresh = v is not None and v.get("fingerprint") == fingerprint(items)
     if as_json:
+        s["validity_matches_items"] = fresh
         console.print_json(json.dumps(s))
         return
     console.print(f"[bold]{path}[/bold]: {s['items']} items (target {s['target']}), "
@@ -62,6 +69,31 @@ def stats(
     console.print(f"Provenance: {s['provenance']}")
     console.print(f"Review status: {s['review_status']}")
     console.print(f"With rationale: {s['with_rationale']} of {s['items']}; with a review record: {s['with_review_record']} of {s['items']}")
+    _print_validity(v, fresh)
+
+
+def _print_validity(v: dict[str, Any] | None, fresh: bool) -> None:
+    if v is None:
+        console.print("Validity: not measured (akb build validity)")
+        return
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.1f}%"
+    t = Table(title=f"Validity (measured {v['computed'][:10]}" + ("" if fresh else "; [yellow]on a different item set[/yellow]") + ")")
+    for col in ("Figure", "Value", "n", "Verdict"):
+        t.add_column(col, justify="right" if col in ("Value", "n") else "left")
+    o, b = v["options_only"], v["blind"]
+    t.add_row("Options only (question hidden)", pct(o["accuracy"]), str(o["n"]), v["verdicts"]["options_only"])
+    t.add_row("Blind accuracy", pct(b["accuracy"]), str(b["n"]), v["verdicts"]["blind"])
+    t.add_row("Numeric key at an inner rank", pct(v["numeric_inner_rank"]["rate"]), str(v["numeric_inner_rank"]["n"]),
+              v["verdicts"]["numeric_inner_rank"])
+    t.add_row("Key uniquely longest", pct(v["key_uniquely_longest"]["rate"]), str(v["items"]), v["verdicts"]["key_uniquely_longest"])
+    t.add_row("Letters balanced (max spread)", str(v["letters"]["max_category_spread"]), str(v["items"]), v["verdicts"]["letters_balanced"])
+    t.add_row("Subcategories >= 15", f"{v['subcategories']['at_least_15']}/{v['subcategories']['of']}", "", v["verdicts"]["subcategories"])
+    t.add_row("Totals exact", "yes" if v["totals"]["exact"] else "no", str(v["items"]), v["verdicts"]["totals_exact"])
+    t.add_row("Embedding baselines <= 30%", "", "", v["verdicts"]["embedding_baselines"])
+    console.print(t)
+    who = "; ".join(f"{a['reviewer']} (n={a['n']})" for a in o["answered_by"]) or "nobody yet"
+    console.print(f"Options-only answered by: {who}")
 
 
 @app.command()
@@ -93,7 +125,7 @@ def show(
     console.print(f"[bold]Provenance[/bold]: {p.method} by {p.by}" + (f" ({p.generator})" if p.generator else ""))
     console.print(f"[bold]Review[/bold]: {it.review.status}")
     for r in it.review.reviews:
-        console.print(f"  - {r.kind} {r.reviewer} at {r.at:%Y-%m-%d}: {r.verdict}"
+        console.print(f"  - {r.kind}{' ' + r.mode if r.mode else ''} {r.reviewer}{' (' + r.family + ')' if r.family else ''} at {r.at:%Y-%m-%d}: {r.verdict}"
                       + (f", blind answer {r.blind_answer}" if r.blind_answer else "") + (f" ({r.note})" if r.note else ""))
 
 
@@ -103,23 +135,41 @@ def release(
     file: Annotated[Path | None, typer.Option("--file", help="items JSONL (default: the shipped AKB-2000)")] = None,
     out: Annotated[Path | None, typer.Option(help="release folder (default dist/akb2000-vVERSION)")] = None,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="probe the random, position, embedding and options-only baselines for the card")] = True,
-    hf_name: Annotated[str | None, typer.Option(help="Hub dataset name the lm-eval tasks should point at (default: this folder)")] = None,
+    hf_name: Annotated[str | None, typer.Option(help="Hub dataset name for the card's load_dataset lines (default: this folder)")] = None,
     license_id: Annotated[str, typer.Option("--license", help="license id for the card")] = "cc-by-4.0",
     allow_incomplete: Annotated[bool, typer.Option("--allow-incomplete", help="release although categories are short of their totals")] = False,
+    update_readme: Annotated[Path | None, typer.Option("--update-readme", help="rewrite the baseline figures in this README from the card's")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
 ) -> None:
     """Write a versioned release: JSONL, dataset card, datasets configs, lm-eval and inspect_ai tasks."""
-    from akb.build.release import build_release, data_file
+    from akb.build.release import (
+        build_release,
+        data_file,
+        release_commands,
+        update_readme_baselines,
+    )
     from akb.runs.baselines import run_baselines
 
     path = file or default_items_path()
     items = load_items(path)
     dest = out or Path("dist") / f"akb2000-v{version}"
     base = run_baselines(path, Path("runs") / "release-baselines" / version, progress=not no_progress) if baselines else None
+    from akb.build.validity import load_validity
+    from akb.core.paths import data_path
+
+    cl_path = data_path("changelog.json")
+    changelog = json.loads(cl_path.read_text()) if cl_path.exists() else None
     res = build_release(items, load_taxonomy(), version=version, out=dest, baselines=base, hf_name=hf_name,
-                        license_id=license_id, allow_incomplete=allow_incomplete)
+                        license_id=license_id, allow_incomplete=allow_incomplete, validity=load_validity(),
+                        changelog=changelog)
     for w in res.warnings:
         console.print(f"[yellow]warning[/yellow]: {w}")
+    if update_readme is not None:
+        if base is None:
+            raise typer.BadParameter("--update-readme needs the baselines (leave out --no-baselines)")
+        update_readme_baselines(update_readme, base)
+        console.print(f"baseline figures in {update_readme} rewritten from the card")
     console.print(f"AKB-2000 v{version}: {len(items)} items -> {dest}/{data_file(version)}")
-    console.print(f"card {dest}/README.md; load_dataset({str(dest)!r}); lm_eval --include_path {dest}/lm_eval --tasks akb2000; "
-                  f"inspect eval {dest}/inspect_akb2000.py")
+    console.print(f"card {dest}/README.md (exact commands per mode); from the release folder:")
+    for line in release_commands(dest):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)

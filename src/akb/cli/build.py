@@ -45,22 +45,34 @@ def procedural(
 def check(
     file: Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    option_rules: Annotated[bool | None, typer.Option("--option-rules/--no-option-rules",
+                                                      help="apply the v0.2 option-set checks (default: when the file carries meta.siblings)")] = None,
 ) -> None:
-    """Schema, banned options, rationales, near-duplicates, recomputed keys, balance."""
+    """Schema, banned options, rationales, near-duplicates, recomputed keys, balance, and the
+    option-set rule: siblings, hedges, stem words, option lengths, numeric key ranks, longest key."""
     from akb.bench.loader import default_items_path, load_items
-    from akb.build.checks import check_items, release_stats
+    from akb.build.checks import check_items, option_rules_apply, option_set_stats, release_stats
 
     items = load_items(file or default_items_path())
-    problems = check_items(items)
+    applied = option_rules_apply(items) if option_rules is None else option_rules
+    found = check_items(items, option_rules=applied, warnings=True)
+    problems = [p for p in found if p.severity == "error"]
     stats = release_stats(items)
+    option_stats = option_set_stats(items)
     if as_json:
-        console.print_json(json.dumps({"problems": [p.__dict__ for p in problems], "stats": stats}))
+        console.print_json(json.dumps({"problems": [p.__dict__ for p in found], "stats": stats,
+                                       "option_set": option_stats, "option_rules": applied}))
     else:
-        for p in problems:
-            console.print(f"[red]{p.check}[/red] {p.item_id}: {p.message}")
+        for p in found:
+            colour = "red" if p.severity == "error" else "yellow"
+            console.print(f"[{colour}]{p.check}[/{colour}] {p.item_id}: {p.message}")
         for cat, s in stats.items():
             console.print(f"{cat}: {s}")
-        console.print(f"{len(items)} items, {len(problems)} problems")
+        console.print(f"option set: {option_stats}")
+        if not applied:
+            console.print("[yellow]option-set rules not applied[/yellow] (no item carries meta.siblings: a v0.1 file); "
+                          "--option-rules applies them")
+        console.print(f"{len(items)} items, {len(problems)} problems, {len(found) - len(problems)} warnings")
     if problems:
         raise typer.Exit(1)
 
@@ -157,6 +169,8 @@ def review_cmd(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server")] = None,
     option: Annotated[list[str] | None, typer.Option("--option", "-o", help="backend option KEY=VALUE")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="run directory of the blind answers (resumable)")] = None,
+    options_only: Annotated[bool, typer.Option("--options-only", help="hide the questions: the model answers from the "
+                                                                     "options alone; a correct answer flags the item")] = False,
 ) -> None:
     """Blind key review by a model: it answers each item without the key; agreement makes a
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
@@ -166,9 +180,14 @@ def review_cmd(
     from akb.runs.review import run_model_review
 
     cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **parse_options(option or []))
-    reviewed, disagreements = run_model_review(file, cfg, run_dir or out.with_name(out.stem + ".review-run"))
-    items = reviewed
+    rd = run_dir or out.with_name(out.stem + (".options-only-run" if options_only else ".review-run"))
+    items, reviewed, disagreements = run_model_review(file, cfg, rd, options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in reviewed))
+    if options_only:
+        for it in disagreements:
+            console.print(f"[yellow]options give it away[/yellow] {it.id}: key {it.answer} found without the question")
+        console.print(f"{len(items)} answered from the options alone -> {out}; {len(disagreements)} flagged (rewrite them)")
+        return
     for it in disagreements:
         console.print(f"[yellow]disagrees[/yellow] {it.id}: key {it.answer}, reviewer {it.review.reviews[-1].blind_answer or 'invalid'}")
     console.print(f"{len(items)} reviewed -> {out}; {len(disagreements)} disagreements to fix or drop")
@@ -177,16 +196,26 @@ def review_cmd(
 @app.command("packet")
 def packet_cmd(
     file: Annotated[Path, typer.Argument(help="items JSONL with shuffled options")],
-    out: Annotated[Path, typer.Option(help="packet JSONL for the blind reviewer (no keys, no rationales)")],
+    out: Annotated[Path, typer.Option(help="packet JSONL for the reviewer (no keys, no rationales)")],
+    options_only: Annotated[bool, typer.Option("--options-only", help="ids and the four options only, no question: "
+                                                                     "can the options alone tell the key?")] = False,
+    sample: Annotated[int | None, typer.Option(help="a stratified sample of this many items (per category in proportion, "
+                                                    "at least 30 each) instead of every item")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the sample")] = 0,
 ) -> None:
-    """Export a blind-review packet for a reviewer outside akb."""
+    """Export a blind-review (or options-only) packet for a reviewer outside akb."""
     from akb.bench.loader import load_items
-    from akb.build.blind import make_packet
+    from akb.build.blind import make_packet, stratified_sample
     from akb.core.jsonl import write_json_atomic
 
-    rows = make_packet(load_items(file))
+    items = load_items(file)
+    if sample is not None:
+        items = stratified_sample(items, sample, seed=seed)
+    rows = make_packet(items, options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    console.print(f"{len(rows)} items -> {out}; answers come back as JSONL lines {{\"id\", \"answer\", \"note\", \"flag\"}}")
+    what = "options-only packet (no questions)" if options_only else "blind packet"
+    console.print(f"{len(rows)} items -> {out} ({what}); answers come back as JSONL lines "
+                  "{\"id\", \"answer\", \"note\", \"flag\", \"confidence\"}")
 
 
 @app.command("answers")
@@ -196,10 +225,14 @@ def answers_cmd(
     reviewer: Annotated[str, typer.Option(help="who answered (a model spec or a person's id)")],
     out: Annotated[Path, typer.Option(help="items with the new review records")],
     kind: Annotated[str, typer.Option(help="model or human")] = "model",
+    options_only: Annotated[bool, typer.Option("--options-only", help="the answers are to an options-only packet: "
+                                                                     "a confident correct answer flags the item")] = False,
+    family: Annotated[str | None, typer.Option(help="model family of a model reviewer (default: from the reviewer spec)")] = None,
 ) -> None:
-    """Import blind answers: agreement marks a draft model-reviewed, disagreement flags it."""
+    """Import blind answers (agreement marks a draft model-reviewed, disagreement flags it) or
+    options-only answers (a confident correct answer flags the item; the status never changes)."""
     from akb.bench.loader import load_items
-    from akb.build.blind import apply_blind_answers, read_answers
+    from akb.build.blind import apply_blind_answers, model_family, read_answers
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
 
@@ -208,8 +241,114 @@ def answers_cmd(
     items = load_items(file)
     if reviewer in {i.provenance.by for i in items}:
         raise ConfigError(f"{reviewer} wrote some of these items; a blind review needs someone else")
-    done, flagged = apply_blind_answers(items, read_answers(answers), reviewer=reviewer, kind=kind)  # type: ignore[arg-type]
+    if kind == "model" and not (family or model_family(reviewer)):
+        raise ConfigError(f"cannot tell the model family of {reviewer!r}: pass --family")
+    done, flagged = apply_blind_answers(items, read_answers(answers), reviewer=reviewer, kind=kind,  # type: ignore[arg-type]
+                                        options_only=options_only, family=family)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
     for it in flagged:
         console.print(f"[yellow]flagged[/yellow] {it.id}: {it.review.reviews[-1].note}")
-    console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged to fix or drop")
+    what = "options alone give the key away" if options_only else "to fix or drop"
+    console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged ({what})")
+
+
+@app.command("regen-procedural")
+def regen_procedural_cmd(
+    out: Annotated[Path, typer.Option(help="where to write the items (every item; procedural ones regenerated)")],
+    file: Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")] = None,
+) -> None:
+    """Give the procedural items sibling questions and, for numeric generators, new options
+    with the key's rank spread evenly; ids, questions, parameters and keys stay."""
+    from akb.bench.loader import default_items_path, load_items
+    from akb.build.regen import regenerate_procedural
+    from akb.core.jsonl import write_json_atomic
+
+    items, rep = regenerate_procedural(load_items(file or default_items_path()))
+    write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in items))
+    console.print(f"{len(items)} items -> {out}: {json.dumps(rep.summary())}")
+
+
+@app.command("merge-revisions")
+def merge_revisions_cmd(
+    revised: Annotated[list[Path], typer.Argument(help="the writers' revision files (JSONL, e.g. /work/items/out/*.jsonl)")],
+    out: Annotated[Path, typer.Option(help="where to write the merged items (may be the base file itself)")],
+    version: Annotated[str, typer.Option(help="the version this revision round makes")] = "0.2",
+    base: Annotated[Path | None, typer.Option(help="the released file (default: the shipped AKB-2000)")] = None,
+    procedural: Annotated[Path | None, typer.Option(help="regenerated procedural items (akb build regen-procedural); "
+                                                         "default: regenerate from the base now")] = None,
+    changelog: Annotated[Path | None, typer.Option(help="JSON changelog to add this version's entry to "
+                                                        "(default: changelog.json beside --out)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="refuse to write when any problem is found")] = False,
+) -> None:
+    """Merge a revision round: new ids for replacements, rewritten items back to draft (old
+    reviews kept with a note), procedural items regenerated, totals and letters verified, and
+    a changelog entry (changed ids, retired ids and why)."""
+    from akb.bench.loader import default_items_path, load_items
+    from akb.bench.taxonomy import load_taxonomy
+    from akb.build.regen import regenerate_procedural
+    from akb.build.revisions import (
+        changelog_markdown,
+        merge_revisions,
+        read_revisions,
+        update_changelog,
+    )
+    from akb.core.errors import DataError
+    from akb.core.jsonl import write_json_atomic
+
+    base_items = load_items(base or default_items_path())
+    proc = load_items(procedural) if procedural else regenerate_procedural(base_items)[0]
+    tax = load_taxonomy()
+    res = merge_revisions(base_items, read_revisions(revised), proc, version=version,
+                          totals={c.id: c.total for c in tax.categories})
+    for p in res.problems:
+        console.print(f"[yellow]problem[/yellow] {p}")
+    if strict and res.problems:
+        raise DataError(f"{len(res.problems)} problem(s); nothing written (drop --strict to write anyway)")
+    write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in res.items))
+    load_items(out)  # the written file must validate
+    cl = changelog or out.with_name("changelog.json")
+    entries = update_changelog(cl, res.changelog)
+    write_json_atomic(cl, json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
+    write_json_atomic(cl.with_suffix(".md"), changelog_markdown(entries))
+    console.print(f"{len(res.items)} items -> {out}; changelog {cl} (+ .md): {json.dumps(res.changelog['summary'])}; "
+                  f"{len(res.problems)} problems")
+
+
+@app.command("validity")
+def validity_cmd(
+    file: Annotated[Path | None, typer.Argument(help="items JSONL with their review records (default: the shipped AKB-2000)")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to store the figures (default: the package's akb/data/validity.json)")] = None,
+    baselines_file: Annotated[Path | None, typer.Option("--baselines-file", help="baselines.json of a release (akb bench release)")] = None,
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="probe the embedding and options-only embedding "
+                                                                             "baselines now (needs the embedding model)")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Validity figures: options-only and blind accuracy from the recorded answers, numeric
+    inner-rank rate, key-uniquely-longest rate, letters, subcategory sizes, totals, baselines."""
+    from akb.bench.loader import default_items_path, load_items
+    from akb.bench.taxonomy import load_taxonomy
+    from akb.build.validity import VALIDITY_FILE, compute_validity
+    from akb.core.jsonl import write_json_atomic
+    from akb.core.paths import data_path
+
+    path = file or default_items_path()
+    items = load_items(path)
+    base = None
+    if baselines_file:
+        base = json.loads(baselines_file.read_text())
+    elif baselines:
+        from akb.runs.baselines import run_baselines
+
+        base = run_baselines(path, Path("runs") / "validity-baselines", progress=False)
+    v = compute_validity(items, load_taxonomy(), baselines=base)
+    dest = out or data_path(VALIDITY_FILE)
+    write_json_atomic(dest, json.dumps(v, indent=1, ensure_ascii=False) + "\n")
+    if as_json:
+        console.print_json(json.dumps(v))
+    else:
+        o, b = v["options_only"], v["blind"]
+        console.print(f"options-only {o['accuracy']} (n={o['n']}), blind {b['accuracy']} (n={b['n']}), "
+                      f"numeric inner rank {v['numeric_inner_rank']['rate']} (n={v['numeric_inner_rank']['n']}), "
+                      f"key uniquely longest {v['key_uniquely_longest']['rate']}")
+        console.print(f"verdicts: {v['verdicts']}")
+    console.print(f"-> {dest}")

@@ -11,7 +11,7 @@ from akb.cli.common import console, err_console
 
 
 def quickstart(
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the runs and the report")] = Path("runs/quickstart"),
+    out: Annotated[Path, typer.Option("--out", help="folder for the runs and the report")] = Path("runs/quickstart"),
     steps: Annotated[str | None, typer.Option(help="only these steps, comma-separated (see --list)")] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N items of each evaluation (a quick look)")] = None,
     list_steps: Annotated[bool, typer.Option("--list", help="list the steps and exit")] = False,

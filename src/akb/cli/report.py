@@ -13,7 +13,7 @@ from akb.cli.common import console, err_console
 def report(
     runs: Annotated[list[Path] | None, typer.Argument(help="run directories, or folders holding them (e.g. runs/)")] = None,
     reference: Annotated[str, typer.Option(help="'paper' (the study's published numbers, bundled), 'none', or a JSON file")] = "none",
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the report")] = Path("report"),
+    out: Annotated[Path, typer.Option("--out", help="folder for the report")] = Path("report"),
     bootstrap: Annotated[int, typer.Option(help="bootstrap resamples for the correlation intervals")] = 2000,
     seed: Annotated[int, typer.Option(help="bootstrap seed")] = 0,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="do not print the steps")] = False,

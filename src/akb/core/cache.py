@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +35,40 @@ def cache_key(identity: dict[str, Any], request: dict[str, Any]) -> str:
 
 class ResponseCache:
     def __init__(self, path: str | Path) -> None:
+        from akb.core.errors import ConfigError
+        from akb.core.paths import check_cache_file
+
         self.path = Path(path)
+        try:
+            check_cache_file(self.path)
+        except ValueError as e:
+            raise ConfigError(f"cache: {e}") from None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(_SCHEMA)
-        self._conn.commit()
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SCHEMA)
+            self._conn.commit()
+        except sqlite3.DatabaseError as e:
+            raise ConfigError(f"cache {self.path}: not a usable SQLite cache ({e})") from None
+        self._deferred = 0  # > 0 inside batch(): puts commit on flush() instead of each put
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Commit puts together (one SQLite commit per model batch, not per response);
+        whatever is pending is committed on exit, however the block ends."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._conn.commit()
 
     def get(self, key: str) -> str | None:
         with self._lock:
@@ -65,7 +93,8 @@ class ResponseCache:
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
                 (key, canonical_json(identity), canonical_json(request), response, time.time()),
             )
-            self._conn.commit()
+            if not self._deferred:
+                self._conn.commit()
 
     def __len__(self) -> int:
         with self._lock:

@@ -34,6 +34,11 @@ def _file_fingerprint(path: Path, full_limit: int) -> str:
     return h.hexdigest()
 
 
+def file_fingerprint(path: str | Path, full_limit: int = 64 * _CHUNK) -> str:
+    """Fingerprint of one weights file (a GGUF model), as :func:`directory_fingerprint` does."""
+    return _file_fingerprint(Path(path), full_limit)[:16]
+
+
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".json", ".model", ".txt")
 
 

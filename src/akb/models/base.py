@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from akb.core.errors import ErrorKind
 
@@ -76,6 +76,14 @@ class Response(BaseModel):
     error_kind: ErrorKind | None = Field(None, description="how the engine treats the failure; None: read from the error text")
     meta: dict[str, Any] | None = Field(None, description="what else the backend knows about the answer (a DeSTA model's transcript)")
     cached: bool = Field(False, exclude=True)
+
+    @field_validator("error")
+    @classmethod
+    def _no_secrets(cls, v: str | None) -> str | None:
+        # Whatever backend built it, an error text reaches samples.jsonl and summaries scrubbed.
+        from akb.core.secrets import scrub
+
+        return scrub(v) if v else v
 
     @property
     def ok(self) -> bool:

