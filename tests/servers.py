@@ -44,13 +44,16 @@ class Behaviour:
     kind: "ok" (a valid answer), "status" (an error status with a JSON error body),
     "delay" (wait ``seconds``, then answer normally; the client has usually given up),
     "malformed" (HTTP 200, JSON content type, body ``{not json``),
-    "no_logprobs" (a valid OpenAI answer without log-probabilities).
+    "no_logprobs" (a valid OpenAI answer without log-probabilities),
+    "echo" (an error status whose body echoes every request header, the key included),
+    "raw" (``status`` with ``body`` verbatim, e.g. a success body without ``message``).
     """
 
     kind: str = "ok"
     status: int = 200
     seconds: float = 0.0
     retry_after: str | None = None
+    body: bytes = b""
 
 
 OK = Behaviour("ok")
@@ -65,8 +68,26 @@ def status(code: int, retry_after: str | None = None) -> Behaviour:
     return Behaviour("status", status=code, retry_after=retry_after)
 
 
+def echo(code: int) -> Behaviour:
+    """An error status whose body repeats the request's headers (Authorization included)."""
+    return Behaviour("echo", status=code)
+
+
+def raw(code: int, body: Any) -> Behaviour:
+    """``code`` with ``body`` (bytes, or anything JSON-serialisable) verbatim."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Behaviour("raw", status=code, body=data)
+
+
 def delay(seconds: float) -> Behaviour:
     return Behaviour("delay", seconds=seconds)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a timeout, a stopped run) is not news; stay quiet on stderr,
+        which in-process CLI tests capture."""
+        return
 
 
 @dataclass
@@ -112,7 +133,7 @@ class FakeAPIServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._lifetime_s = lifetime_s
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-api", daemon=True)
@@ -284,6 +305,14 @@ def _make_handler(server: FakeAPIServer) -> type[BaseHTTPRequestHandler]:
             if b.kind == "status":
                 extra = {"Retry-After": b.retry_after} if b.retry_after is not None else {}
                 self._send(b.status, json.dumps(_error_body(path, b.status)).encode(), extra)
+                return
+            if b.kind == "echo":
+                payload = {"error": {"message": f"request rejected; you sent {dict(self.headers.items())}",
+                                     "type": "invalid_request_error", "param": None, "code": None}}
+                self._send(b.status, json.dumps(payload).encode())
+                return
+            if b.kind == "raw":
+                self._send(b.status, b.body)
                 return
             if b.kind == "malformed":
                 self._send(200, b"{not json")

@@ -203,4 +203,71 @@ def test_ddp_on_two_processes_resumes_exactly(world: dict[str, Path], tmp_path: 
     assert [s for s, _, _ in a] == list(range(1, 9))  # 128 records / (2 ranks x 8) / accumulation 2, x 2 epochs
     assert a == b
     ckpt = sorted((tmp_path / "b" / "checkpoints").iterdir())[-1]
-    assert {"random_states_0.pkl", "random_states_1.pkl"} <= {p.name for p in ckpt.iterdir()}
+    names = {p.name for p in ckpt.iterdir()}
+    assert {"rng-0.safetensors", "rng-1.safetensors", "rng-0.json", "rng-1.json"} <= names
+    assert not any(n.endswith((".pkl", ".bin", ".pt")) for n in names)  # nothing pickled
+
+
+class _Planted:
+    """Unpickling this creates a folder: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):  # noqa: ANN204
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+def test_resume_never_unpickles_files_planted_in_a_checkpoint(world: dict[str, Path], tmp_path: Path) -> None:
+    """Issue 12, defect 10: accelerate's load_state unpickled custom_checkpoint_*.pkl."""
+    import pickle
+
+    first = train(_train_cfg(world, tmp_path / "run", max_steps=2))
+    ckpt = Path(first.out) / "checkpoints" / "step-00000002"
+    names = {p.name for p in ckpt.iterdir()}
+    assert {"optimizer.safetensors", "optimizer.json", "scheduler.json", "rng-0.safetensors", "rng-0.json",
+            "state.json", "model"} <= names
+    assert not any(n.endswith((".pkl", ".bin", ".pt")) for n in names)
+    marker = tmp_path / "code-ran"
+    for name in ("custom_checkpoint_0.pkl", "custom_checkpoint_1.pkl", "random_states_0.pkl", "optimizer.bin",
+                 "scheduler.bin", "pytorch_model.bin", "sampler.bin"):
+        (ckpt / name).write_bytes(pickle.dumps(_Planted(marker)))
+    pickle.loads((ckpt / "optimizer.bin").read_bytes())  # the payload works when unpickled ...
+    assert marker.is_dir()
+    marker.rmdir()
+    second = train(_train_cfg(world, tmp_path / "run", max_steps=4))
+    assert second.resumed_from == str(ckpt) and second.steps == 4
+    assert not marker.exists()  # ... and resuming never unpickled it
+    # The resumed curve is the uninterrupted one (optimizer, scheduler, RNG all restored).
+    whole = train(_train_cfg(world, tmp_path / "whole", max_steps=4))
+    a = [(r["step"], r["loss"], r["lr"]) for r in read_metrics(whole.out)]
+    b = [(r["step"], r["loss"], r["lr"]) for r in read_metrics(second.out)]
+    assert a == b
+
+
+def test_failed_train_leaves_nothing_that_blocks_the_fix_and_overwrite(world: dict[str, Path], tmp_path: Path) -> None:
+    """Issue 12, defect 6: a bad data path left train_config.json; there was no --overwrite."""
+    out = tmp_path / "t"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"not": "a distilled record"}\n')
+    with pytest.raises(DataError):
+        train(_train_cfg(world, out, data=[str(bad)]))
+    assert not (out / "train_config.json").exists()
+    with pytest.raises(Exception, match="does not exist"):  # a missing path: refused before any model loads
+        _train_cfg(world, out, data=[str(tmp_path / "missing.jsonl")])
+    conf = tmp_path / "train.yaml"
+    base = {"model": _model_cfg(world), "data": [str(world["distill"] / "samples.jsonl")],
+            "audio_root": str(world["root"]), "out": str(out), "epochs": 1, "batch_size": 16, "warmup_steps": 1,
+            "save_every": 100, "log_every": 1, "num_workers": 0, "progress": False, "max_steps": 1}
+    conf.write_text(yaml.safe_dump(base))
+    _cli("ground", "train", str(conf))
+    conf.write_text(yaml.safe_dump({**base, "lr": 5e-4}))
+    with pytest.raises(ResumeError, match="--overwrite"):
+        _cli("ground", "train", str(conf))
+    (out / "unrelated.txt").write_text("keep me")
+    _cli("ground", "train", str(conf), "--overwrite")
+    assert json.loads((out / "train_config.json").read_text())["lr"] == 5e-4
+    assert (out / "unrelated.txt").read_text() == "keep me"
+    assert [r["step"] for r in read_metrics(out)] == [1]

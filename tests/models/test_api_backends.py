@@ -174,10 +174,12 @@ def test_openai_logprobs_strip_spaces_and_parens_and_retry(fake_api: FakeAPIServ
 
 
 def test_openai_server_without_logprobs_is_reported(fake_api: FakeAPIServer, openai_backend) -> None:
+    # A missing feature stops the run (UnsupportedFeatureError), never a wrong answer.
+    from akb.core.errors import UnsupportedFeatureError
+
     fake_api.plan(NO_LOGPROBS)
-    (r,) = openai_backend.letter_logprobs([_req(letters=["A", "B", "C", "D"])])
-    assert r.error is not None and r.error.startswith("final")
-    assert "log-probabilities" in r.error
+    with pytest.raises(UnsupportedFeatureError, match="log-probabilities"):
+        openai_backend.letter_logprobs([_req(letters=["A", "B", "C", "D"])])
     assert len(fake_api.requests) == 1
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from akb.audio.io import DEFAULT_SR, AudioError, load_audio, resolve_in_root
+from akb.audio.io import DEFAULT_SR, AudioError, check_audio_file, load_audio, resolve_in_root
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Clip:
             if self.path is None:
                 raise AudioError(self.error or "no audio file", file=self.key)
             h = hashlib.sha256()
+            check_audio_file(self.path)  # never open a FIFO or a device
             try:
                 with open(self.path, "rb") as f:
                     for block in iter(lambda: f.read(1 << 20), b""):

@@ -153,6 +153,8 @@ def integrated_lufs(x: np.ndarray, sr: int) -> float | None:
         raise MissingDependencyError("pyloudnorm", "all", "loudness measurement") from None
     import warnings
 
+    if x.ndim == 2 and x.shape[1] > 5:  # BS.1770 weighs at most 5 channels: measure the mix
+        x = x.mean(axis=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = float(pyloudnorm.Meter(sr).integrated_loudness(x.astype(np.float64)))

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from akb.audiobench.items import AudioItem
 from akb.core.errors import ConfigError, DataError
+from akb.core.jsonl import JsonShapeError, check_input_file, loads_strict
 
 BUILTIN: dict[str, str] = {
     "mmau": "akb.audiobench.mmau:load",
@@ -82,6 +83,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, int | None, dict[str, Any] |
         raise DataError("benchmark file not found", file=path)
     if path.is_dir():
         raise DataError("is a directory, expected a benchmark JSON or JSONL file", file=path)
+    check_input_file(path, "a benchmark JSON or JSONL file")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -93,9 +95,12 @@ def iter_records(path: Path) -> Iterator[tuple[str, int | None, dict[str, Any] |
                 continue
             where = f"{path}:{lineno}"
             try:
-                obj = json.loads(line)
+                obj = loads_strict(line)
             except json.JSONDecodeError as e:
                 yield where, lineno, ItemProblem(where, None, f"not valid JSON ({e.msg} at column {e.colno})")
+                continue
+            except JsonShapeError as e:
+                yield where, lineno, ItemProblem(where, None, f"refused JSON: {e}")
                 continue
             if not isinstance(obj, dict):
                 yield where, lineno, ItemProblem(where, None, f"expected a JSON object, got {type(obj).__name__}")
@@ -103,9 +108,11 @@ def iter_records(path: Path) -> Iterator[tuple[str, int | None, dict[str, Any] |
             yield where, lineno, obj
         return
     try:
-        data = json.loads(text)
+        data = loads_strict(text)
     except json.JSONDecodeError as e:
         raise DataError(f"not valid JSON ({e.msg} at column {e.colno})", file=path, line=e.lineno) from None
+    except JsonShapeError as e:
+        raise DataError(f"refused JSON: {e}", file=path) from None
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) != 1:
@@ -156,6 +163,19 @@ def convert_records(path: Path, name: str, convert: Converter) -> tuple[list[Aud
             continue
         records[item.id] = rec
         items.append(item)
+    # A file is a labelled split or an unlabelled one (MMAU test). An entry without an answer
+    # among labelled ones is a broken entry, not an unscored one.
+    labelled = [it for it in items if it.labelled]
+    if labelled and len(labelled) < len(items):
+        for it in items:
+            if not it.labelled:
+                problems.append(ItemProblem(f"{path} (id {it.id})", it.id,
+                                            f"field 'answer' is missing, but {len(labelled)} other entries have one"))
+                del records[it.id]
+        items = labelled
+    if not items:
+        detail = f" ({len(problems)} broken; first: {problems[0]})" if problems else ""
+        raise DataError(f"no usable {name} entries{detail}", file=path)
     return items, problems, records
 
 
@@ -163,7 +183,21 @@ def choices_of(rec: dict[str, Any]) -> list[str]:
     ch = rec["choices"]
     if not isinstance(ch, list):
         raise TypeError(f"field 'choices': expected a list, got {type(ch).__name__}")
+    for i, c in enumerate(ch):
+        if isinstance(c, bool) or not isinstance(c, (str, int, float)):
+            raise TypeError(f"field 'choices': choice {i + 1} is {type(c).__name__ if c is not None else 'null'}, "
+                            "expected text")
     return [str(c) for c in ch]
+
+
+def required_str(rec: dict[str, Any], key: str) -> str:
+    """A required text field: present (else KeyError), text, not blank (null is not "None")."""
+    v = rec[key]
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise TypeError(f"field '{key}': expected text, got {type(v).__name__ if v is not None else 'null'}")
+    if not str(v).strip():
+        raise TypeError(f"field '{key}': is empty")
+    return str(v)
 
 
 def optional_str(rec: dict[str, Any], key: str) -> str | None:
@@ -174,11 +208,11 @@ def optional_str(rec: dict[str, Any], key: str) -> str | None:
 def standard_fields(rec: dict[str, Any], *, audio_key: str, group_key: str) -> dict[str, Any]:
     """AudioItem fields from an MMAU-style entry; a missing required field raises KeyError."""
     return {
-        "id": str(rec["id"]),
-        "question": str(rec["question"]),
+        "id": required_str(rec, "id"),
+        "question": required_str(rec, "question"),
         "choices": choices_of(rec),
         "answer": optional_str(rec, "answer"),
-        "audio": str(rec[audio_key]),
+        "audio": required_str(rec, audio_key),
         "group": optional_str(rec, group_key),
         "category": optional_str(rec, "category"),
         "subcategory": optional_str(rec, "sub-category"),

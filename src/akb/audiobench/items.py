@@ -42,6 +42,11 @@ class AudioItem(BaseModel):
         v = [str(c).strip() for c in v]
         if any(not c for c in v):
             raise ValueError("a choice is empty")
+        seen: set[str] = set()
+        for c in v:
+            if normalise_text(c) in seen:
+                raise ValueError(f"choice {c!r} appears twice")
+            seen.add(normalise_text(c))
         return v
 
     @model_validator(mode="after")

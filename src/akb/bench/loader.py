@@ -113,7 +113,10 @@ def load_items(
         ds = datasets.load_dataset(source[3:], split=split)
         return _from_dataset(ds, name=source, taxonomy=tax)
     if isinstance(source, (str, Path)):
-        return parse_records(iter_jsonl(source), source=source, taxonomy=tax)
+        items = parse_records(iter_jsonl(source), source=source, taxonomy=tax)
+        if not items:
+            raise DataError("holds no items (an empty file)", file=source)
+        return items
     if hasattr(source, "features") and hasattr(source, "__iter__"):
         return _from_dataset(source, name=getattr(source, "info", None) and source.info.dataset_name or "dataset", taxonomy=tax)
     raise TypeError(f"cannot load items from {type(source).__name__}")

@@ -31,7 +31,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from akb.bench.items import LETTERS
 
@@ -66,6 +66,33 @@ class PromptConfig(BaseModel):
     cot: bool = False
     cot_instruction: str = COT_INSTRUCTION
     num_fewshot: int = 0
+
+    @field_validator("template")
+    @classmethod
+    def _template_fields(cls, v: str) -> str:
+        return check_template(v)
+
+
+TEMPLATE_FIELDS = ("question", "options")
+
+
+def check_template(template: str) -> str:
+    """A prompt template names exactly the placeholders ``{question}`` and ``{options}``
+    (literal braces doubled); anything else would fail, or silently drop the question."""
+    import string
+
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as e:
+        raise ValueError(f"not a valid template ({e}); write literal braces as {{{{ and }}}}") from None
+    unknown = sorted(n for n in names if n not in TEMPLATE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}; a template may use only {{question}} and {{options}}")
+    missing = [n for n in TEMPLATE_FIELDS if n not in names]
+    if missing:
+        raise ValueError(f"the template lacks {{{missing[0]}}}: the model would not see the "
+                         f"{'question' if missing[0] == 'question' else 'options'}")
+    return template
 
 
 def format_options(choices: Sequence[str], letters: Sequence[str] = LETTERS, template: str = "({letter}) {text}") -> str:

@@ -6,6 +6,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from akb.cli import bench, build, ground, predict, probe, quickstart, report, review
 from akb.cli import cascade as cascade_cli
@@ -71,15 +72,30 @@ def version() -> None:
     console.print(__version__)
 
 
-def main() -> None:
+def error_line(exc: BaseException) -> str:
+    """The one line an error prints as: scrubbed of secrets, newlines folded."""
+    from akb.core.secrets import scrub
+
+    text = str(exc) if isinstance(exc, AkbError) else f"{type(exc).__name__}: {exc}"
+    return scrub(" ".join(text.split()))
+
+
+def main(argv: list[str] | None = None) -> None:
     # Quiet third-party chatter (download bars, advisory warnings) so errors stay one line.
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        app()
+        app(args=argv)
     except AkbError as e:
-        err_console.print(f"[red]error[/red]: {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error[/red]: {escape(error_line(e))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (OSError, ValueError, RecursionError, MemoryError, UnicodeError) as e:
+        # Input the checks did not foresee still ends in one line, never a traceback with
+        # local values (which could hold a key); AKB_DEBUG=1 shows the traceback.
+        if os.environ.get("AKB_DEBUG"):
+            raise
+        err_console.print(f"[red]error[/red]: {escape(error_line(e))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -22,7 +22,12 @@ def parse_options(pairs: list[str], flag: str = "--option") -> dict[str, Any]:
         key, sep, value = p.partition("=")
         if not sep or not key:
             raise ConfigError(f"{flag} expects KEY=VALUE, got {p!r}")
-        out[key.strip()] = yaml.safe_load(value)
+        from akb.core.configfile import load_yaml_text
+
+        try:
+            out[key.strip()] = load_yaml_text(value)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{flag} {key.strip()}: not a valid value ({' '.join(str(e).split())})") from None
     return out
 
 
@@ -58,7 +63,8 @@ def build_run_config(cls: Any, raw: dict[str, Any], overrides: dict[str, Any], *
         return cls.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
-        raise ConfigError(f"{source or 'options'}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source or 'options'}: field '{'.'.join(map(str, err['loc']))}': {msg}") from None
 
 
 def run_audio_command(run: Callable[[], Any], *, saved: str, files: str) -> None:

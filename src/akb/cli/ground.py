@@ -86,6 +86,7 @@ def train(
     out: Annotated[Path | None, typer.Option("--out", help="override the config's out folder")] = None,
     max_steps: Annotated[int | None, typer.Option(help="stop after this many optimizer steps (resumable)")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="discard the run in the out folder and start again")] = False,
 ) -> None:
     """Train the connector on self-distillation data (accelerate: one GPU, DDP, multi-node).
 
@@ -97,7 +98,7 @@ def train(
     from akb.lalm.train import train as run_train
 
     cfg = load_train_config(config, {"out": str(out) if out else None, "max_steps": max_steps,
-                                     "progress": False if no_progress else None})
+                                     "progress": False if no_progress else None, "overwrite": overwrite or None})
     res = run_train(cfg, console=err_console)
     if not res.main_process:
         return

@@ -55,7 +55,10 @@ def probe(
     flag_opts = {"base_url": base_url, "api_key_env": api_key_env, "dtype": dtype, "device": device,
                  "batch_size": batch_size, "concurrency": concurrency}
     opts.update({k: v for k, v in flag_opts.items() if v is not None})
-    spec = model or raw.get("model") or DEFAULT_MODEL
+    # An explicit --model "" is an error (parse_model_spec says so), never the default model.
+    spec = model if model is not None else raw.get("model", DEFAULT_MODEL)
+    if spec is None:
+        spec = DEFAULT_MODEL
     if isinstance(spec, dict):
         from akb.models.spec import ModelConfig
 

@@ -42,6 +42,14 @@ def _items_into(store: Any, file: Path | None) -> int:
     return len(items)
 
 
+def _check_port(port: int) -> None:
+    """Refused before anything is opened: a TCP port is 0 (pick a free one) to 65535."""
+    from akb.core.errors import ConfigError
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port: {port} is not a TCP port (0 to 65535; 0 picks a free one)")
+
+
 def _serve(store: Any, mode: str, reviewer: str | None, port: int, flt: Any, required: int) -> None:
     from akb.core.errors import ConfigError, MissingDependencyError
 
@@ -77,6 +85,7 @@ def serve(
     """Serve the review queue on 127.0.0.1 and print its URL with a one-off access token."""
     from akb.review.queue import QueueFilter, review_queue
 
+    _check_port(port)
     store = _store(db)
     n = _items_into(store, file)
     flt = QueueFilter(_csv(categories), _csv(status), max_reviews)
@@ -98,6 +107,8 @@ def adjudicate(
     """Settle disagreements (verdicts, blind answers or edits that differ) in the same page."""
     from akb.core.errors import ConfigError
     from akb.review.queue import QueueFilter, adjudication_queue
+
+    _check_port(port)
 
     store = _store(db)
     if not store.items():

@@ -35,14 +35,24 @@ def cache_key(identity: dict[str, Any], request: dict[str, Any]) -> str:
 
 class ResponseCache:
     def __init__(self, path: str | Path) -> None:
+        from akb.core.errors import ConfigError
+        from akb.core.paths import check_cache_file
+
         self.path = Path(path)
+        try:
+            check_cache_file(self.path)
+        except ValueError as e:
+            raise ConfigError(f"cache: {e}") from None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(_SCHEMA)
-        self._conn.commit()
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(_SCHEMA)
+            self._conn.commit()
+        except sqlite3.DatabaseError as e:
+            raise ConfigError(f"cache {self.path}: not a usable SQLite cache ({e})") from None
         self._deferred = 0  # > 0 inside batch(): puts commit on flush() instead of each put
 
     @contextmanager

@@ -42,6 +42,45 @@ class BackendError(AkbError):
     """A backend could not be created or failed for good (not a retryable hiccup)."""
 
 
+class AuthError(BackendError):
+    """The server refused the credentials (HTTP 401/403). Final for the whole run: every
+    further request would fail the same way, so the run stops and nothing is recorded.
+
+    ``kind`` is the error-kind name the engine uses for run-stopping failures ("auth",
+    "not-found", "protocol"); ``reason`` says more precisely what happened."""
+
+    kind = "auth"
+    reason = "auth"
+
+
+class ProtocolError(BackendError):
+    """The server answered, but not with something usable: the model does not exist there,
+    it lacks a feature the run needs (log-probabilities), or a success body lacks what the
+    protocol promises. Final for the whole run: it stops, and nothing is recorded."""
+
+    kind = "protocol"
+    reason = "protocol"
+
+
+class ModelNotFoundError(ProtocolError):
+    """HTTP 404: no such model (or route) on this server."""
+
+    kind = "not-found"
+    reason = "model-not-found"
+
+
+class UnsupportedFeatureError(ProtocolError):
+    """The server lacks a feature the run asked for (e.g. no log-probabilities)."""
+
+    reason = "unsupported"
+
+
+class MalformedResponseError(ProtocolError):
+    """A success (2xx) body that parses but lacks what the protocol promises."""
+
+    reason = "malformed"
+
+
 class MissingDependencyError(AkbError):
     """An optional dependency is needed for what was asked."""
 

@@ -15,16 +15,86 @@ from typing import Any
 
 from akb.core.errors import DataError
 
+MAX_JSON_DEPTH = 64  # the deepest nesting any akb input has is 5
+
+
+class JsonShapeError(ValueError):
+    """JSON that parses but is refused: a key given twice, or nesting deeper than allowed."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise JsonShapeError(f"key {k!r} appears twice in one object")
+        out[k] = v
+    return out
+
+
+def _depth_ok(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest at most ``limit`` deep (a linear scan, no recursion)."""
+    depth = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def loads_strict(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses duplicate keys and nesting deeper than ``max_depth``
+    (:class:`JsonShapeError`); a syntax error is ``json.JSONDecodeError`` as usual."""
+    if text.count("[") + text.count("{") > max_depth and not _depth_ok(text, max_depth):
+        raise JsonShapeError(f"nested more than {max_depth} levels deep")
+    return json.loads(text, object_pairs_hook=_no_duplicates)
+
+
+MAX_INPUT_BYTES = 4 << 30
+
+
+def check_input_file(p: Path, what: str, max_bytes: int = MAX_INPUT_BYTES) -> None:
+    """A data file must be a regular file (a FIFO would block, a device never end)."""
+    import stat
+
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise DataError("file not found", file=p) from None
+    except OSError as e:
+        raise DataError(f"cannot read the file ({e.strerror or e})", file=p) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DataError(f"is a directory, expected {what}", file=p)
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError(f"not a regular file (a FIFO or device?), expected {what}", file=p)
+    if st.st_size > max_bytes:
+        raise DataError(f"{st.st_size} bytes, over the {max_bytes} byte limit", file=p)
+
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; raise DataError on bad lines."""
     p = Path(path)
+    check_input_file(p, "a JSONL file")
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
         raise DataError("file not found", file=p) from None
     except IsADirectoryError:
         raise DataError("is a directory, expected a JSONL file", file=p) from None
+    except OSError as e:
+        raise DataError(f"cannot read the file ({e.strerror or e})", file=p) from None
     for lineno, bline in enumerate(raw.split(b"\n"), start=1):
         if not bline.strip():
             continue
@@ -37,9 +107,11 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 line=lineno,
             ) from None
         try:
-            obj = json.loads(line)
+            obj = loads_strict(line)
         except json.JSONDecodeError as e:
             raise DataError(f"not valid JSON ({e.msg} at column {e.colno})", file=p, line=lineno) from None
+        except JsonShapeError as e:
+            raise DataError(f"refused JSON: {e}", file=p, line=lineno) from None
         if not isinstance(obj, dict):
             raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=p, line=lineno)
         yield lineno, obj

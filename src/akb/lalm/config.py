@@ -96,7 +96,7 @@ class DestaConfig(BaseModel):
 class TrainConfig(BaseModel):
     """``akb ground train config.yaml``: the model, the distilled data and the recipe."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: DestaConfig
     data: list[str] = Field(description="self-distillation JSONL files, or folders searched for samples.jsonl")
@@ -122,12 +122,45 @@ class TrainConfig(BaseModel):
     num_workers: int = Field(2, ge=0, description="DataLoader workers reading audio")
     log_with: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list)
     progress: bool = True
+    overwrite: bool = Field(False, description="clear a previous run's files in out first")
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_in_range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in v):
+            raise ValueError(f"each of betas must be in [0, 1), got {list(v)}")
+        return v
+
+    @field_validator("out")
+    @classmethod
+    def _out_is_a_folder(cls, v: str) -> str:
+        from akb.core.paths import check_dir_target
+
+        return check_dir_target(v, "training folder (out)")
 
     @model_validator(mode="after")
     def _data_given(self) -> TrainConfig:
         if not self.data:
             raise ValueError("data must name at least one file or folder")
         return self
+
+    @field_validator("data")
+    @classmethod
+    def _data_exists(cls, v: list[str]) -> list[str]:
+        # Checked before any model is built: a typo costs a second, not a model load.
+        for d in v:
+            if not str(d).strip():
+                raise ValueError("an empty data path")
+            if not Path(d).expanduser().exists():
+                raise ValueError(f"{d} does not exist")
+        return v
+
+    @field_validator("audio_root")
+    @classmethod
+    def _root_is_a_folder(cls, v: str) -> str:
+        if not Path(v).expanduser().is_dir():
+            raise ValueError(f"{v} is not a folder")
+        return v
 
 
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
@@ -141,7 +174,8 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
         return TrainConfig.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
-        raise ConfigError(f"{p}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{p}: field '{'.'.join(map(str, err['loc']))}': {msg}") from None
 
 
 # ---------------------------------------------------------------------- published shapes

@@ -204,15 +204,14 @@ def load_metadata(path: str | Path, *, limit: int | None = None) -> list[ClipMet
 
 # ---------------------------------------------------------------------- instruction pool
 def _read_instruction_file(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: instruction file not found") from None
+    from akb.core.configfile import load_yaml_text, read_config_text
+
+    text = read_config_text(path, "instruction")
     if path.suffix in (".yaml", ".yml", ".json"):
         try:
-            raw = yaml.safe_load(text)
+            raw = load_yaml_text(text)
         except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: not valid YAML ({e})") from None
+            raise ConfigError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
         items = raw.get("instructions") if isinstance(raw, dict) else raw
         if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
             raise ConfigError(f"{path}: expected a list of instructions (or a mapping with 'instructions')")

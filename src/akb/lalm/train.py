@@ -8,11 +8,17 @@ optimizer step never straddles an epoch boundary or a checkpoint.
 A training folder holds ``train_config.json`` (what decides the result; a different config
 refuses to resume), ``metrics.csv`` (one row per logged step), ``checkpoints/step-N/`` and,
 at the end, ``final/`` (the connector, loadable by ``DestaModel.from_pretrained``). A
-checkpoint is the connector (``model/``, the same format as ``final/``), plus what
-accelerate saves: optimizer, every rank's RNG states, the scheduler and the position in
-the data (epoch, batches done). Running the same command again resumes from the newest
-checkpoint, mid-epoch included, and continues the same loss curve: the data order is a
-function of (seed, epoch), and the RNG streams are restored.
+checkpoint is the connector (``model/``, the same format as ``final/``), the optimizer,
+every rank's RNG states, the scheduler and the position in the data (epoch, batches done),
+all as safetensors or JSON (:mod:`akb.lalm.checkpoint`): resuming never unpickles anything,
+so a crafted file planted in a checkpoint cannot run code. Running the same command again
+resumes from the newest checkpoint, mid-epoch included, and continues the same loss curve:
+the data order is a function of (seed, epoch), and the RNG streams are restored.
+
+``train_config.json`` is written only once the data has loaded, so a run that fails on its
+input leaves nothing that blocks the corrected command; a folder without checkpoints takes
+a new config; ``overwrite`` (``akb ground train --overwrite``) clears a finished or
+different run's files first.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from rich.progress import (
 
 from akb.core.errors import MissingDependencyError, ResumeError
 from akb.core.hashing import canonical_json
+from akb.lalm.checkpoint import load_training_state, save_training_state
 from akb.lalm.config import TrainConfig
 from akb.lalm.dataset import DistillDataset, EpochBatchSampler
 from akb.lalm.model import DestaModel
@@ -49,11 +56,15 @@ METRICS_FILE = "metrics.csv"
 STATE_FILE = "state.json"
 METRIC_FIELDS = ["step", "epoch", "loss", "lr", "grad_norm", "tokens", "samples_per_s", "elapsed_s"]
 # Settings that change how a run is carried out, not what it computes.
-NOT_DECISIVE = {"max_steps", "progress", "num_workers", "log_every", "save_every", "keep_checkpoints", "log_with", "out"}
+NOT_DECISIVE = {"max_steps", "progress", "num_workers", "log_every", "save_every", "keep_checkpoints", "log_with", "out",
+                "overwrite"}
+# What a training folder holds (and --overwrite removes); anything else there is left alone.
+RUN_FILES = (CONFIG_FILE, METRICS_FILE)
+RUN_DIRS = ("checkpoints", "final")
 
 
 class TrainState:
-    """Where training stands; saved in every checkpoint (accelerate custom object)."""
+    """Where training stands; saved in every checkpoint (``state.json``)."""
 
     def __init__(self) -> None:
         self.epoch = 0
@@ -108,18 +119,36 @@ def _fingerprint(cfg: TrainConfig) -> dict[str, Any]:
     return {k: v for k, v in cfg.model_dump(mode="json").items() if k not in NOT_DECISIVE}
 
 
-def _check_config(out: Path, cfg: TrainConfig, *, write: bool) -> None:
+def _check_config(out: Path, cfg: TrainConfig) -> None:
+    """Refuse to resume a different run; a folder without checkpoints has nothing to resume."""
     path = out / CONFIG_FILE
+    if not path.exists() or not checkpoints(out):
+        return
     fp = _fingerprint(cfg)
-    if path.exists():
+    try:
         old = json.loads(path.read_text(encoding="utf-8"))
-        if canonical_json(old) != canonical_json(fp):
-            changed = sorted(k for k in set(fp) | set(old) if canonical_json(old.get(k)) != canonical_json(fp.get(k)))
-            raise ResumeError(f"{out} holds a training run with other settings (changed: {', '.join(changed)}); "
-                              "choose another out folder")
-    elif write:
-        out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(fp, indent=2) + "\n", encoding="utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise ResumeError(f"{path}: not valid JSON; pass --overwrite to start the run again") from None
+    if canonical_json(old) != canonical_json(fp):
+        changed = sorted(k for k in set(fp) | set(old) if canonical_json(old.get(k)) != canonical_json(fp.get(k)))
+        raise ResumeError(f"{out} holds a training run with other settings (changed: {', '.join(changed)}); "
+                          "choose another out folder, or pass --overwrite to start it again")
+
+
+def _write_config(out: Path, cfg: TrainConfig) -> None:
+    from akb.core.jsonl import write_json_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / CONFIG_FILE, _fingerprint(cfg))
+
+
+def clear_run(out: Path) -> None:
+    """Remove what a training run wrote in ``out`` (its config, metrics, checkpoints, final model)."""
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    for name in RUN_DIRS:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
 
 
 def checkpoints(out: Path) -> list[Path]:
@@ -161,8 +190,11 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
     # instead of each training alone.
     acc = Accelerator(mixed_precision=_precision(cfg.precision), log_with=cfg.log_with or None,
                       project_dir=str(out), cpu=not torch.cuda.is_available())
-    _check_config(out, cfg, write=acc.is_main_process)  # every rank refuses, so none waits forever
-    acc.wait_for_everyone()
+    if cfg.overwrite:
+        if acc.is_main_process:
+            clear_run(out)
+        acc.wait_for_everyone()
+    _check_config(out, cfg)  # every rank refuses, so none waits forever
     set_seed(cfg.seed)
 
     if model is None:
@@ -172,6 +204,10 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
     if cfg.init_from:
         model.load_trainable(cfg.init_from)
     dataset = DistillDataset(cfg.data, cfg.audio_root, model.processor, cfg.max_response_tokens)
+    # The input is valid: only now does the folder become this run's.
+    if acc.is_main_process:
+        _write_config(out, cfg)  # replaces one left by a run that never reached a checkpoint
+    acc.wait_for_everyone()
     sampler = EpochBatchSampler(len(dataset), cfg.batch_size, seed=cfg.seed, rank=acc.process_index,
                                 world=acc.num_processes)
     loader = torch.utils.data.DataLoader(
@@ -191,13 +227,6 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
     model, optimizer = acc.prepare(model, optimizer)
     raw: DestaModel = acc.unwrap_model(model)
     state = TrainState()
-    acc.register_for_checkpointing(scheduler, state)
-
-    def no_model_weights(_models: list[Any], weights: list[dict[str, Any]], _dir: str) -> None:
-        for w in weights:  # the frozen backbone is never copied; the connector goes to model/
-            w.clear()
-
-    acc.register_save_state_pre_hook(no_model_weights)
 
     resumed_from = None
     found = checkpoints(out)
@@ -208,7 +237,10 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
             raise ResumeError(f"{ckpt} was written by {saved.get('world')} processes, this run has "
                               f"{acc.num_processes}; resume with the same number")
         raw.load_trainable(ckpt / "model")
-        acc.load_state(str(ckpt), strict=False)
+        # safetensors and JSON only: nothing in the folder is unpickled (see akb.lalm.checkpoint)
+        load_training_state(ckpt, rank=acc.process_index, optimizer=optimizer, scheduler=scheduler,
+                            scaler=getattr(acc, "scaler", None))
+        state.load_state_dict(saved)
         resumed_from = str(ckpt)
         if acc.is_main_process:
             console.print(f"resuming from {ckpt} (step {state.step}, epoch {state.epoch + 1}, "
@@ -229,7 +261,9 @@ def train(cfg: TrainConfig, *, model: DestaModel | None = None, console: Console
         if acc.is_main_process and tmp.exists():
             shutil.rmtree(tmp)
         acc.wait_for_everyone()
-        acc.save_state(str(tmp))  # every rank writes its own RNG states into tmp
+        # every rank writes its own RNG states into tmp; the main process the rest
+        save_training_state(tmp, rank=acc.process_index, main=acc.is_main_process, optimizer=optimizer,
+                            scheduler=scheduler, scaler=getattr(acc, "scaler", None))
         acc.wait_for_everyone()
         if acc.is_main_process:
             raw.save_pretrained(tmp / "model")

@@ -91,7 +91,7 @@ class AnthropicBackend(APIBackend):
                 finish_reason=msg.stop_reason,
             )
 
-        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable, label=self.label)
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Message(BaseModel):
@@ -62,6 +62,14 @@ class Response(BaseModel):
     finish_reason: str | None = None
     error: str | None = Field(None, description="a failure that persisted after retries")
     cached: bool = Field(False, exclude=True)
+
+    @field_validator("error")
+    @classmethod
+    def _no_secrets(cls, v: str | None) -> str | None:
+        # Whatever backend built it, an error text reaches samples.jsonl and summaries scrubbed.
+        from akb.core.secrets import scrub
+
+        return scrub(v) if v else v
 
     @property
     def ok(self) -> bool:

@@ -20,6 +20,8 @@ from akb.core.hashing import canonical_json
 from akb.models.base import BaseBackend, ChatRequest, Message, Response
 from akb.models.spec import ModelConfig, options_model
 
+POSITION_LETTERS = "ABCDEFGH"  # the most options any supported benchmark has (8)
+
 
 def _letters(req: ChatRequest) -> list[str]:
     letters = req.letters or (req.mcq.letters if req.mcq else None)
@@ -49,7 +51,7 @@ class _LetterBaseline(BaseBackend):
         out = []
         for r in requests:
             choice = self.pick(r)
-            lp = {L: (0.0 if L == choice else float("-inf")) for L in _letters(r)}
+            lp = {L: (0.0 if L == choice else float("-inf")) for L in _letters(r)}  # all -inf: no answer
             out.append(Response(text=choice, letter_logprobs=lp, finish_reason="logprob"))
         return out
 
@@ -88,8 +90,9 @@ class PositionBackend(_LetterBaseline):
     def from_config(cls, cfg: ModelConfig) -> PositionBackend:
         options_model(_NoOptions, cfg)
         letter = (cfg.model or "A").upper()
-        if len(letter) != 1 or not letter.isalpha():
-            raise ConfigError(f"position baseline: expected one letter such as position:B, got {cfg.model!r}")
+        if len(letter) != 1 or letter not in POSITION_LETTERS:
+            raise ConfigError(f"position baseline: expected one option letter {POSITION_LETTERS[0]}-{POSITION_LETTERS[-1]} "
+                              f"such as position:B, got {cfg.model!r}")
         return cls(letter)
 
     def identity(self) -> dict[str, Any]:
@@ -98,7 +101,7 @@ class PositionBackend(_LetterBaseline):
     def pick(self, req: ChatRequest) -> str:
         letters = _letters(req)
         if self.letter not in letters:
-            return letters[-1]  # fewer options than the letter: the last one
+            return ""  # fewer options than the letter: no answer (invalid), never another letter
         return self.letter
 
 

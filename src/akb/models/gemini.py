@@ -96,7 +96,7 @@ class GeminiBackend(APIBackend):
                 finish_reason=str(finish) if finish else None,
             )
 
-        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable, label=self.label)
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -15,7 +15,12 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict
 
-from akb.core.errors import ConfigError, MissingDependencyError
+from akb.core.errors import (
+    ConfigError,
+    MalformedResponseError,
+    MissingDependencyError,
+    UnsupportedFeatureError,
+)
 from akb.models._api import (
     APIBackend,
     APIOptions,
@@ -98,8 +103,16 @@ class OpenAIBackend(APIBackend):
 
     async def _create(self, params: dict[str, Any]) -> Any:
         completion = await self._get_client().chat.completions.create(**params)
-        if isinstance(completion, (str, bytes)) or not getattr(completion, "choices", None):
-            raise RetryableError("malformed response body (no choices)")
+        if isinstance(completion, (str, bytes)):
+            raise RetryableError("malformed response body (not a JSON object)")
+        choices = getattr(completion, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise MalformedResponseError(f"{self.label}: a success response without 'choices'")
+        message = getattr(choices[0], "message", None)
+        content = getattr(message, "content", None) if message is not None else None
+        if message is None or not (content is None or isinstance(content, str)):
+            raise MalformedResponseError(f"{self.label}: a success response whose first choice has no 'message' "
+                                         "with text content")
         return completion
 
     async def agenerate_one(self, request: ChatRequest) -> Response:
@@ -116,7 +129,7 @@ class OpenAIBackend(APIBackend):
                 finish_reason=choice.finish_reason,
             )
 
-        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable, label=self.label)
 
     async def alogprob_one(self, request: ChatRequest) -> Response:
         letters = request.letters or (request.mcq.letters if request.mcq else None)
@@ -129,7 +142,8 @@ class OpenAIBackend(APIBackend):
             choice = c.choices[0]
             content = getattr(choice.logprobs, "content", None) if choice.logprobs else None
             if not content:
-                raise ConfigError(f"server at {self.base_url} returned no log-probabilities; use --mode generate")
+                raise UnsupportedFeatureError(f"{self.label}: the server returned no log-probabilities; "
+                                              "use --mode generate")
             scores = {L: -math.inf for L in letters}
             for cand in content[0].top_logprobs:
                 tok = cand.token.strip().strip("()")
@@ -138,7 +152,7 @@ class OpenAIBackend(APIBackend):
             best = max(scores, key=lambda k: scores[k])
             return Response(text=best if scores[best] > -math.inf else "", letter_logprobs=scores, finish_reason="logprob")
 
-        return await call_with_retries(call, opts=self.opts, retryable=self._retryable)
+        return await call_with_retries(call, opts=self.opts, retryable=self._retryable, label=self.label)
 
     def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
         return self.gather(self.alogprob_one, requests)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from akb.core.errors import ConfigError
@@ -33,11 +32,14 @@ def parse_model_spec(spec: str, **options: Any) -> ModelConfig:
     if not spec:
         raise ConfigError("empty model spec; expected BACKEND:NAME, e.g. hf:Qwen/Qwen3-8B")
     if spec.endswith((".yaml", ".yml")) and Path(spec).is_file():
+        from akb.core.configfile import read_yaml_mapping
+
+        raw = read_yaml_mapping(spec, "model settings")
         try:
-            raw = yaml.safe_load(Path(spec).read_text(encoding="utf-8")) or {}
             cfg = ModelConfig.model_validate(raw)
-        except (yaml.YAMLError, ValidationError) as e:
-            raise ConfigError(f"{spec}: not a valid model config ({e})") from None
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise ConfigError(f"{spec}: field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
         cfg.options.update({k: v for k, v in options.items() if v is not None})
         return cfg
     backend, _, model = spec.partition(":")

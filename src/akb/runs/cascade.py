@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -34,7 +34,7 @@ from akb.bench.prompts import format_options
 from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
 from akb.core.jsonl import JsonlAppender, iter_jsonl
-from akb.core.paths import default_cache_path
+from akb.core.paths import check_cache_file, check_dir_target, default_cache_path
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
@@ -74,7 +74,7 @@ class CascadePrompt(BaseModel):
 
 
 class CascadeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     benchmark: str = Field("synth", description="mmau:PATH, mmar:PATH, synth or synth:DIR")
     audio_root: str | None = None
@@ -86,11 +86,21 @@ class CascadeConfig(BaseModel):
     limit: int | None = Field(None, ge=1)
     prompt: CascadePrompt = Field(default_factory=CascadePrompt)
     max_tokens: int | None = Field(None, ge=1, description="default 64, or 2048 with cot")
-    temperature: float = 0.0
+    temperature: float = Field(0.0, ge=0.0, le=100.0)
     seed: int = 0
     out: str | None = None
     cache: str | None = None
     caption_cache: str | None = None
+
+    @field_validator("out")
+    @classmethod
+    def _out_is_a_folder(cls, v: str | None) -> str | None:
+        return check_dir_target(v, "run folder (--out)") if v is not None else None
+
+    @field_validator("cache", "caption_cache")
+    @classmethod
+    def _cache_is_sqlite(cls, v: str | None) -> str | None:
+        return check_cache_file(v) if v is not None else None
     use_cache: bool = True
     progress: bool = True
     overwrite: bool = False

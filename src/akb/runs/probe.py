@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from akb.analysis.metrics import Metrics, compute_metrics, table1_markdown
 from akb.bench.extract import extract_choice
@@ -27,7 +27,7 @@ from akb.bench.taxonomy import load_taxonomy
 from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
 from akb.core.jsonl import iter_jsonl, write_json_atomic
-from akb.core.paths import default_cache_path
+from akb.core.paths import check_cache_file, check_dir_target, default_cache_path
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
@@ -38,7 +38,7 @@ from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
 class ProbeConfig(BaseModel):
     """Everything a probe run needs; loadable from YAML (``--config run.yaml``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: ModelConfig
     mode: Mode | None = Field(None, description="generate or logprob; default: logprob for a local model without a "
@@ -50,7 +50,7 @@ class ProbeConfig(BaseModel):
     sample: int | None = Field(None, ge=1, description="a random sample of N items stratified by category (seed: seed)")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     max_tokens: int | None = Field(None, ge=1, description="default 16, or 2048 with cot")
-    temperature: float = 0.0
+    temperature: float = Field(0.0, ge=0.0, le=100.0)
     seed: int = 0
     circular: bool = False
     out: str | None = None
@@ -58,6 +58,16 @@ class ProbeConfig(BaseModel):
     use_cache: bool = True
     progress: bool = True
     overwrite: bool = False
+
+    @field_validator("out")
+    @classmethod
+    def _out_is_a_folder(cls, v: str | None) -> str | None:
+        return check_dir_target(v, "run folder (--out)") if v is not None else None
+
+    @field_validator("cache")
+    @classmethod
+    def _cache_is_sqlite(cls, v: str | None) -> str | None:
+        return check_cache_file(v) if v is not None else None
 
 
 class ProbeResult(BaseModel):

@@ -110,7 +110,8 @@ class APICaptioner(BaseCaptioner):
 
         async def one(w: bytes) -> Response:
             async with sem:
-                return await call_with_retries(lambda: fn(w), opts=self.backend.opts, retryable=self.backend._retryable)
+                return await call_with_retries(lambda: fn(w), opts=self.backend.opts, retryable=self.backend._retryable,
+                                              label=self.backend.label)
 
         try:
             return list(await asyncio.gather(*(one(w) for w in wavs)))

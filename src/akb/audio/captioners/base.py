@@ -90,13 +90,21 @@ def options_for(cls: type[BaseModel], name: str, options: dict[str, Any]) -> Any
 
 
 def per_clip(clips: Sequence[Clip], fn: Callable[[Clip], str]) -> list[CaptionResult]:
-    """Apply ``fn`` clip by clip; an unusable clip (AudioError) fails alone."""
+    """Apply ``fn`` clip by clip; an unusable clip fails alone: an AudioError, or any other
+    error analysing that one clip (named, so it can be reported). Errors about the setup
+    (a missing package, a bad option: AkbError) still stop the run."""
+    from akb.core.errors import AkbError
+
     out: list[CaptionResult] = []
     for c in clips:
         try:
             out.append(fn(c))
         except AudioError as e:
             out.append(CaptionFailure(str(e)))
+        except AkbError:
+            raise
+        except (ValueError, ArithmeticError, IndexError, MemoryError, RuntimeError) as e:
+            out.append(CaptionFailure(f"{c.path or c.key}: could not be analysed ({type(e).__name__}: {e})"))
     return out
 
 
