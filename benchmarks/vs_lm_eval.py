@@ -92,13 +92,15 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def run_akb(model: Path, items: Path, work: Path, batch_tokens: int | None) -> tuple[float, dict[str, list[float]]]:
+def run_akb(model: Path, items: Path, work: Path, batch_tokens: int | None, chat: bool) -> tuple[float, dict[str, list[float]]]:
     out = work / "akb-run"
     env = {**os.environ, "AKB_CACHE_DIR": str(work / "akb-cache"), "HF_HUB_OFFLINE": "1"}
     cmd = [_bin("akb"), "probe", "--data", str(items), "--model", f"hf:{model}", "--mode", "logprob",
            "--out", str(out), "--no-progress", "-o", "dtype=float32", "-o", "device=cpu"]
     if batch_tokens:
         cmd += ["-o", f"max_batch_tokens={batch_tokens}"]
+    if not chat:  # lm-eval's default: the prompt as plain text, no chat template
+        cmd += ["-o", "chat_template=none"]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
     dt = time.perf_counter() - t0
@@ -110,7 +112,7 @@ def run_akb(model: Path, items: Path, work: Path, batch_tokens: int | None) -> t
     return dt, lps
 
 
-def run_lm_eval(model: Path, rel: Path, work: Path, batch_size: int, limit: int | None) -> tuple[float, dict[str, list[float]]]:
+def run_lm_eval(model: Path, rel: Path, work: Path, batch_size: int, limit: int | None, chat: bool) -> tuple[float, dict[str, list[float]]]:
     out = work / "lm-eval-out"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_DATASETS_CACHE": str(work / "ds-cache")}
     cmd = [_bin("lm_eval"), "--model", "hf", "--model_args", f"pretrained={model},dtype=float32", "--device", "cpu",
@@ -118,6 +120,8 @@ def run_lm_eval(model: Path, rel: Path, work: Path, batch_size: int, limit: int 
            "--log_samples", "--output_path", str(out)]
     if limit:
         cmd += ["--limit", str(limit)]
+    if chat:
+        cmd += ["--apply_chat_template"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=rel)
     if proc.returncode:
@@ -143,6 +147,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--lm-eval-batch-size", type=int, default=32)
+    ap.add_argument("--chat", action="store_true", help="chat mode (lm-eval --apply_chat_template); default plain")
     ap.add_argument("--akb-batch-tokens", type=int, default=None, help="max_batch_tokens for akb (default: akb's own)")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="akb-vs-lmeval-"))
@@ -150,15 +155,16 @@ def main() -> None:
         rel, subset, limit = release(root, args.items)
         n = sum(1 for _ in subset.open())
         models = build_models(root, args.models.split(","))
-        print(f"{n} items; cores: {os.cpu_count()}; lm-eval batch {args.lm_eval_batch_size}")
+        print(f"{n} items; {'chat' if args.chat else 'plain'} mode; cores: {os.cpu_count()}; "
+              f"lm-eval batch {args.lm_eval_batch_size}")
         for name, path in models.items():
             ratios, t_akb, t_lm = [], [], []
             agree = (0.0, 0)
             for r in range(args.rounds):
                 work = root / f"{name}-{r}"
                 work.mkdir()
-                da, lpa = run_akb(path, subset, work, args.akb_batch_tokens)
-                dl, lpl = run_lm_eval(path, rel, work, args.lm_eval_batch_size, limit)
+                da, lpa = run_akb(path, subset, work, args.akb_batch_tokens, args.chat)
+                dl, lpl = run_lm_eval(path, rel, work, args.lm_eval_batch_size, limit, args.chat)
                 t_akb.append(da)
                 t_lm.append(dl)
                 ratios.append(dl / da)

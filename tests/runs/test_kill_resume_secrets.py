@@ -135,7 +135,7 @@ def test_options_only_hides_the_question(fake_api: FakeAPIServer, tmp_path: Path
         assert HIDDEN in text
         assert all(i.question not in text for i in items)
         # The options are still there, all four of exactly one item.
-        shown = [i.id for i in items if all(f") {c}" in text for c in i.choices)]
+        shown = [i.id for i in items if all(f". {c}\n" in text for c in i.choices)]  # "A. option" lines
         assert len(shown) == 1
         asked.add(shown[0])
     assert asked == {i.id for i in items}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from akb.analysis.reference import CAPTIONER_GROUP, CASCADE_LLM_GROUPS, OURS, SYSTEMS
 from akb.analysis.runs_index import RUNS_GROUP, Pct, RunRecord, RunsIndex
 from akb.analysis.settings import TASK_CASCADE, TASK_GROUNDED
+from akb.audiobench.benchmarks import benchmark_label
 
 # Column order and names of the study's Table 1.
 CATEGORY_ORDER = ("sound", "paralinguistic", "phonetic", "music", "audio_quality", "technical")
@@ -172,8 +173,7 @@ def _bench_columns(index: RunsIndex, task: str) -> list[tuple[str, list[str]]]:
 
 
 def _bench_label(b: str) -> str:
-    base, _, split = b.partition("-")
-    return {"mmau": "MMAU", "mmar": "MMAR", "synth": "Synth"}.get(base, base.upper()) + (f"-{split}" if split else "")
+    return benchmark_label(b)
 
 
 def table2(index: RunsIndex) -> Table:

@@ -11,24 +11,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
-
-from akb.core.scores import Score, wilson
+from akb.core.results import ProbeMetrics as Metrics
+from akb.core.scores import wilson
 
 # Column order of the study's Table 1.
 TABLE_ORDER = ("sound", "paralinguistic", "phonetic", "music", "audio_quality", "technical")
-
-
-class Metrics(BaseModel):
-    overall: Score
-    categories: dict[str, Score]
-    subcategories: dict[str, Score]  # "category/subcategory"
-    invalid: int
-    invalid_rate: float | None
-    errors: int
-    predicted_letters: dict[str, int]
-    gold_letters: dict[str, int]
-    invalid_reasons: dict[str, int]
 
 
 def compute_metrics(samples: Iterable[Mapping[str, Any]]) -> Metrics:

@@ -119,10 +119,6 @@ def predict_all(index: RunsIndex, given: dict[str, float], level: float = 0.95,
     return out
 
 
-def all_fits(index: RunsIndex) -> list[Fit]:
-    return [fit_from_index(index, x, y) for x in PREDICTORS for y in TARGETS]
-
-
 def prediction_text(pairs: Sequence[tuple[Fit, Prediction]], index: RunsIndex) -> str:
     """What ``akb predict`` prints: per target, the expected score, interval and what it rests on."""
     labels = {sid: index.label(sid) for sid in index.settings}

@@ -25,9 +25,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from akb.analysis.reference import CAPTIONER_GROUP, Reference
 from akb.analysis.settings import (
@@ -40,9 +40,9 @@ from akb.analysis.settings import (
     setting_for,
 )
 from akb.core.errors import DataError
+from akb.core.results import SAMPLES_FILE, SUMMARY_FILE, AudioSummary, ProbeSummary
+from akb.core.scores import Score
 
-SUMMARY_FILE = "summary.json"
-SAMPLES_FILE = "samples.jsonl"
 RUNS_GROUP = "Your runs"
 PUBLISHED_AKB_ITEMS = 2000
 PUBLISHED_CAPTIONER = "Gemini-caption"  # the captions behind the study's MMAU(T) and MMAR(T)
@@ -142,65 +142,10 @@ class RunsIndex:
 
 
 # ---------------------------------------------------------------------------- summary contract
-class _ScoreIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    n: int
-    correct: int | None = None
-    accuracy: float | None
-    ci_low: float | None = None
-    ci_high: float | None = None
+# The summaries are read through the results schema every task writes (akb.core.results).
 
 
-class _ProbeMetrics(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    overall: _ScoreIn
-    categories: dict[str, _ScoreIn] = {}
-    subcategories: dict[str, _ScoreIn] = {}
-
-
-class _ProbeSummary(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    task: Literal["akb-probe"]
-    model: str
-    label: str | None = None
-    complete: bool
-    created: str | None = None
-    mode: str | None = None
-    circular: bool = False
-    prompt: dict[str, Any] | None = None
-    metrics: _ProbeMetrics
-
-
-class _Rule(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    overall: _ScoreIn
-    by_group: dict[str, _ScoreIn] = {}
-    by_category: dict[str, _ScoreIn] = {}
-    by_subcategory: dict[str, _ScoreIn] = {}
-    by_difficulty: dict[str, _ScoreIn] = {}
-
-
-class _AudioMetrics(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    official: _Rule
-    robust: _Rule | None = None
-    missing: int | None = None
-
-
-class _AudioSummary(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    task: Literal["cascade", "grounded"]
-    model: str
-    label: str | None = None
-    complete: bool
-    created: str | None = None
-    benchmark: str
-    split: str | None = None
-    captioner: str | None = None
-    metrics: _AudioMetrics
-
-
-def _pct(s: _ScoreIn, file: Path, where: str) -> Pct | None:
+def _pct(s: Score, file: Path, where: str) -> Pct | None:
     if s.accuracy is None or s.n == 0:
         return None
     for name, v in (("accuracy", s.accuracy), ("ci_low", s.ci_low), ("ci_high", s.ci_high)):
@@ -212,7 +157,7 @@ def _pct(s: _ScoreIn, file: Path, where: str) -> Pct | None:
                ci_high=None if s.ci_high is None else 100 * s.ci_high)
 
 
-def _pcts(d: dict[str, _ScoreIn], file: Path, where: str) -> dict[str, Pct]:
+def _pcts(d: dict[str, Score], file: Path, where: str) -> dict[str, Pct]:
     out = {}
     for k, s in d.items():
         p = _pct(s, file, f"{where}.{k}")
@@ -240,14 +185,14 @@ def load_run(run_dir: str | Path) -> RunRecord:
         raise DataError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}", file=f, field="task")
     try:
         if task == TASK_PROBE:
-            return _probe_record(d, f, _ProbeSummary.model_validate(raw))
-        return _audio_record(d, f, _AudioSummary.model_validate(raw))
+            return _probe_record(d, f, ProbeSummary.model_validate(raw))
+        return _audio_record(d, f, AudioSummary.model_validate(raw))
     except ValidationError as e:
         err = e.errors()[0]
         raise DataError(err["msg"], file=f, field=".".join(map(str, err["loc"]))) from None
 
 
-def _probe_record(d: Path, f: Path, s: _ProbeSummary) -> RunRecord:
+def _probe_record(d: Path, f: Path, s: ProbeSummary) -> RunRecord:
     overall = _pct(s.metrics.overall, f, "metrics.overall")
     if overall is None:
         raise DataError("the run scored no items", file=f, field="metrics.overall")
@@ -260,7 +205,7 @@ def _probe_record(d: Path, f: Path, s: _ProbeSummary) -> RunRecord:
     )
 
 
-def _audio_record(d: Path, f: Path, s: _AudioSummary) -> RunRecord:
+def _audio_record(d: Path, f: Path, s: AudioSummary) -> RunRecord:
     overall = _pct(s.metrics.official.overall, f, "metrics.official.overall")
     if overall is None:
         raise DataError("the run scored no items", file=f, field="metrics.official.overall")

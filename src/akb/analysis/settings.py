@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from akb.audiobench.benchmarks import available_benchmarks, benchmark_label
+
 TASK_PROBE, TASK_CASCADE, TASK_GROUNDED = "akb-probe", "cascade", "grounded"
 TASKS = (TASK_PROBE, TASK_CASCADE, TASK_GROUNDED)
 
-# The split the study reports for each audio benchmark; other splits are other settings.
-PAPER_SPLITS = {"mmau": "test-mini"}
-BENCH_NAMES = {"akb2000": "AKB-2000", "mmau": "MMAU", "mmar": "MMAR", "synth": "Synth"}
 
 
 @dataclass(frozen=True)
@@ -26,10 +25,6 @@ class Setting:
     benchmark: str
     modality: Literal["text", "audio"]  # what the backbone sees: text only, or audio
     task: str
-
-    @property
-    def is_text(self) -> bool:
-        return self.modality == "text"
 
 
 AKB2000 = Setting("akb2000_text", "AKB-2000", "akb2000", "text", TASK_PROBE)
@@ -58,14 +53,15 @@ def setting_for(task: str, benchmark: str | None = None, split: str | None = Non
     if task not in (TASK_CASCADE, TASK_GROUNDED) or not benchmark:
         raise ValueError(f"no setting for task {task!r} with benchmark {benchmark!r}")
     bench = benchmark.lower()
-    if split and split != PAPER_SPLITS.get(bench, split):
+    spec = available_benchmarks().get(bench)
+    paper_split = spec.paper_split if spec and spec.paper_split else split
+    if split and split != paper_split:
         bench = f"{bench}-{split}"
     modality: Literal["text", "audio"] = "text" if task == TASK_CASCADE else "audio"
     sid = f"{bench}_{'cascade_text' if task == TASK_CASCADE else 'audio_grounded'}"
     if sid in _KNOWN:
         return _KNOWN[sid]
-    base, _, sp = bench.partition("-")
-    name = BENCH_NAMES.get(base, base.upper()) + (f"-{sp}" if sp else "")
+    name = benchmark_label(bench)
     return Setting(sid, f"{name}({'T' if modality == 'text' else 'A'})", bench, modality, task)
 
 

@@ -24,7 +24,7 @@ process (measured), which a CLI and a test suite cannot afford.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -103,9 +103,6 @@ class AudioFeatures:
     @property
     def clipped(self) -> bool:
         return self.clipped_fraction >= 0.001
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # --------------------------------------------------------------------------- helpers

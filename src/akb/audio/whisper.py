@@ -1,13 +1,18 @@
-"""Whisper transcripts for inference: the text DeSTA appends after the audio vectors.
+"""Whisper transcription, the one implementation akb has: :func:`transcribe` decodes clips
+for both audio evaluations, the cascade's ``whisper`` captioner and the transcripts a DeSTA
+model reads after its audio vectors (:class:`WhisperASR`), so both see the same words.
 
-Speech presence is Whisper's own no-speech test: the probability of the no-speech token
-right after ``<|startoftranscript|>`` (the token before ``<|notimestamps|>`` in every Whisper
-vocabulary). Above ``no_speech_threshold`` the clip gets an empty transcript; otherwise
-Whisper transcribes it (greedy, short-form: the first 30 s).
+:func:`transcribe` decodes in batches (greedy unless ``num_beams``); a clip longer than the
+model's window (30 s) is transcribed window by window and joined; the language is detected
+per clip unless given. :class:`WhisperASR` first applies Whisper's own no-speech test: the
+probability of the no-speech token right after ``<|startoftranscript|>`` (the token before
+``<|notimestamps|>`` in every Whisper vocabulary); above ``no_speech_threshold`` the clip
+gets an empty transcript.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +20,42 @@ import torch
 
 from akb.audio.io import DEFAULT_SR as SAMPLING_RATE
 from akb.core.errors import BackendError
+
+
+def transcribe(model: Any, feature_extractor: Any, tokenizer: Any, waves: Sequence[np.ndarray], *,
+               language: str | None = None, task: str = "transcribe", num_beams: int = 1, max_new_tokens: int = 440,
+               batch_size: int = 8) -> list[tuple[str, str | None]]:
+    """(text, detected language or None) per clip, for 16 kHz mono samples."""
+    sr, window = int(feature_extractor.sampling_rate), int(feature_extractor.n_samples)
+    pieces: list[tuple[int, np.ndarray]] = []  # (clip index, window of samples)
+    for i, x in enumerate(waves):
+        pieces.extend((i, x[s:s + window]) for s in (range(0, len(x), window) if len(x) > window else [0]))
+    texts: dict[int, list[str]] = {}
+    langs: dict[int, list[str]] = {}
+    # room for the start, language, task and timestamp tokens within the decoder's positions
+    limit = int(getattr(model.config, "max_target_positions", 448)) - 8
+    id_to_lang = {v: k.strip("<|>") for k, v in (getattr(model.generation_config, "lang_to_id", None) or {}).items()}
+    for s in range(0, len(pieces), max(1, batch_size)):
+        chunk = pieces[s:s + batch_size]
+        feats = feature_extractor([w for _, w in chunk], sampling_rate=sr, return_tensors="pt", return_attention_mask=True)
+        kw: dict[str, Any] = {"num_beams": num_beams, "max_new_tokens": min(max_new_tokens, limit),
+                              "return_dict_in_generate": True}
+        if id_to_lang:  # multilingual checkpoints take a task and a language
+            kw["task"] = task
+            if language:
+                kw["language"] = language
+        with torch.inference_mode():
+            out = model.generate(feats.input_features.to(model.device, model.dtype),
+                                 attention_mask=feats.attention_mask.to(model.device), **kw)
+        seqs = out.sequences if hasattr(out, "sequences") else out
+        for (i, _), seq in zip(chunk, seqs, strict=True):
+            ids = seq.tolist()
+            texts.setdefault(i, []).append(tokenizer.decode(ids, skip_special_tokens=True).strip())
+            lang = next((id_to_lang[t] for t in ids if t in id_to_lang), None)
+            if lang:
+                langs.setdefault(i, []).append(lang)
+    return [(" ".join(t for t in texts.get(i, []) if t),
+             language or (max(set(langs[i]), key=langs[i].count) if langs.get(i) else None)) for i in range(len(waves))]
 
 
 class WhisperASR:
@@ -68,16 +109,14 @@ class WhisperASR:
         """One transcript per clip; empty where Whisper hears no speech."""
         out: list[str] = []
         for i in range(0, len(waves), self.batch_size):
-            feats = self._features(waves[i:i + self.batch_size])
-            speech = (self.no_speech_prob(feats) <= self.no_speech_threshold).tolist()
+            batch = waves[i:i + self.batch_size]
+            speech = (self.no_speech_prob(self._features(batch)) <= self.no_speech_threshold).tolist()
             texts = [""] * len(speech)
             idx = [j for j, s in enumerate(speech) if s]
             if idx:
-                kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens}
-                if self.language:
-                    kwargs.update(language=self.language, task="transcribe")
-                ids = self.model.generate(input_features=feats[idx], **kwargs)
-                for j, text in zip(idx, self.tokenizer.batch_decode(ids, skip_special_tokens=True), strict=True):
-                    texts[j] = text.strip()
+                done = transcribe(self.model, self.feature_extractor, self.tokenizer, [batch[j] for j in idx],
+                                  language=self.language, max_new_tokens=self.max_new_tokens, batch_size=self.batch_size)
+                for j, (text, _) in zip(idx, done, strict=True):
+                    texts[j] = text
             out += texts
         return out

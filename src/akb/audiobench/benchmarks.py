@@ -2,8 +2,10 @@
 
 A spec names the benchmark and its file: ``mmau:PATH/mmau-test-mini.json``,
 ``mmar:PATH/MMAR-meta.json``, ``synth`` (built on the fly) or ``synth:DIR``. Adding a
-benchmark is one module with a ``load(path, audio_root)`` function plus one line in
-:data:`BUILTIN`.
+benchmark is one module with a ``load(path, audio_root)`` function plus one
+:func:`register_benchmark` of its :class:`BenchmarkSpec` (or an ``akb.benchmarks`` entry
+point naming the spec). The spec carries everything the rest of akb needs to know: the
+loader, the key the official scorer reads predictions from, and the display label.
 
 Reading is strict about the file and lenient about items: a file that is not JSON is one
 :class:`DataError` naming file, line and column; an item that is malformed (a missing
@@ -18,6 +20,7 @@ import importlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +30,65 @@ from akb.audiobench.items import AudioItem
 from akb.core.errors import ConfigError, DataError
 from akb.core.jsonl import JsonShapeError, check_input_file, loads_strict
 
-BUILTIN: dict[str, str] = {
-    "mmau": "akb.audiobench.mmau:load",
-    "mmar": "akb.audiobench.mmar:load",
-    "synth": "akb.audiobench.synth:load",
-}
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """An audio benchmark as the registry knows it."""
+
+    name: str  # the spec prefix: mmau, mmar, synth
+    loader: str  # "module:function", called as function(arg, audio_root, **kwargs) -> AudioBenchmark
+    label: str  # display name in tables: MMAU
+    prediction_key: str = "model_output"  # the key the official script reads predictions from
+    # the keys ``akb score`` looks for in a predictions file, in order
+    prediction_keys: tuple[str, ...] = ("model_output", "model_prediction", "answer_prediction", "prediction",
+                                        "pred", "response")
+    paper_split: str | None = None  # the split the study reports; other splits are other settings
+
+    def load(self, arg: str | None, audio_root: Path | None = None, **kwargs: Any) -> AudioBenchmark:
+        module, _, attr = self.loader.partition(":")
+        bench: AudioBenchmark = getattr(importlib.import_module(module), attr)(arg, audio_root, **kwargs)
+        return bench
+
+
+_REGISTRY: dict[str, BenchmarkSpec] = {}
+
+
+def register_benchmark(spec: BenchmarkSpec) -> BenchmarkSpec:
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+# MMAU's script reads 'model_output' (its README says 'model_prediction'); MMAR's reads
+# 'answer_prediction'. The synthetic suite is in MMAU's format.
+register_benchmark(BenchmarkSpec("mmau", "akb.audiobench.mmau:load", "MMAU", paper_split="test-mini"))
+register_benchmark(BenchmarkSpec(
+    "mmar", "akb.audiobench.mmar:load", "MMAR", prediction_key="answer_prediction",
+    prediction_keys=("answer_prediction", "model_output", "model_prediction", "prediction", "pred", "response")))
+register_benchmark(BenchmarkSpec("synth", "akb.audiobench.synth:load", "Synth"))
+
+
+def available_benchmarks() -> dict[str, BenchmarkSpec]:
+    """The registered benchmarks plus those of installed plugins (``akb.benchmarks`` entry points)."""
+    out = dict(_REGISTRY)
+    for ep in entry_points(group="akb.benchmarks"):
+        if ep.name not in out:
+            spec = ep.load()
+            out[ep.name] = spec if isinstance(spec, BenchmarkSpec) else BenchmarkSpec(ep.name, ep.value, ep.name.upper())
+    return out
+
+
+def get_benchmark(name: str) -> BenchmarkSpec:
+    table = available_benchmarks()
+    if name not in table:
+        raise ConfigError(f"unknown benchmark '{name}'; known: {', '.join(sorted(table))} (e.g. mmau:PATH/mmau-test-mini.json)")
+    return table[name]
+
+
+def benchmark_label(name: str) -> str:
+    """The display name of a benchmark id, with a split suffix kept: mmau-test -> MMAU-test."""
+    base, _, split = name.partition("-")
+    spec = available_benchmarks().get(base)
+    return (spec.label if spec else base.upper()) + (f"-{split}" if split else "")
 
 
 @dataclass
@@ -58,12 +115,8 @@ class AudioBenchmark:
     @property
     def prediction_key(self) -> str:
         """The key the benchmark's official script reads predictions from."""
-        return PREDICTION_KEYS.get(self.name, "model_output")
-
-
-# MMAU's script reads 'model_output' (its README says 'model_prediction'); MMAR's reads
-# 'answer_prediction'. The synthetic suite is in MMAU's format.
-PREDICTION_KEYS = {"mmau": "model_output", "mmar": "answer_prediction", "synth": "model_output"}
+        spec = available_benchmarks().get(self.name)
+        return spec.prediction_key if spec else "model_output"
 
 
 def file_sha256(path: Path) -> str:
@@ -231,9 +284,10 @@ def benchmark_spec(data: str, benchmark: str | None = None, *, default: str = "m
     suite shares). A spec whose benchmark contradicts ``benchmark`` is refused."""
     name, _ = parse_spec(data)
     want = benchmark.strip().lower() if benchmark else None
-    if want is not None and want not in BUILTIN:
-        raise ConfigError(f"unknown benchmark '{benchmark}'; known: {', '.join(sorted(BUILTIN))}")
-    if name in BUILTIN:
+    known = available_benchmarks()
+    if want is not None and want not in known:
+        raise ConfigError(f"unknown benchmark '{benchmark}'; known: {', '.join(sorted(known))}")
+    if name in known:
         if want is not None and want != name:
             raise ConfigError(f"'{data}' names the benchmark {name}, but {want} was asked for")
         return data
@@ -243,9 +297,4 @@ def benchmark_spec(data: str, benchmark: str | None = None, *, default: str = "m
 def load_audio_benchmark(spec: str, audio_root: str | Path | None = None, **kwargs: Any) -> AudioBenchmark:
     """Load ``mmau:PATH``, ``mmar:PATH``, ``synth`` or ``synth:DIR``."""
     name, arg = parse_spec(spec)
-    if name not in BUILTIN:
-        raise ConfigError(f"unknown benchmark '{name}'; known: {', '.join(sorted(BUILTIN))} (e.g. mmau:PATH/mmau-test-mini.json)")
-    module, _, attr = BUILTIN[name].partition(":")
-    loader = getattr(importlib.import_module(module), attr)
-    bench: AudioBenchmark = loader(arg, Path(audio_root) if audio_root else None, **kwargs)
-    return bench
+    return get_benchmark(name).load(arg, Path(audio_root) if audio_root else None, **kwargs)

@@ -25,10 +25,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from akb.audiobench.items import AudioItem
 from akb.bench.extract import extract_choice
+from akb.core.results import AudioMetrics, RobustMetrics, RuleMetrics
 from akb.core.scores import Score, wilson
 
 _WORD = re.compile(r"\b\w+\b")
@@ -50,28 +49,6 @@ def official_match(answer: str, prediction: str | None, choices: Sequence[str]) 
         if toks != gold:
             wrong |= toks - gold
     return gold <= pred and not (pred & wrong)
-
-
-class RuleMetrics(BaseModel):
-    overall: Score
-    by_group: dict[str, Score] = Field(default_factory=dict)
-    by_category: dict[str, Score] = Field(default_factory=dict)
-    by_subcategory: dict[str, Score] = Field(default_factory=dict)
-    by_difficulty: dict[str, Score] = Field(default_factory=dict)
-
-
-class RobustMetrics(RuleMetrics):
-    invalid: int = 0
-    invalid_rate: float | None = None
-
-
-class AudioMetrics(BaseModel):
-    official: RuleMetrics
-    robust: RobustMetrics
-    missing: int = Field(description="items without a prediction; wrong under both rules")
-    official_script: Score = Field(description="the official scripts' number: items without a prediction dropped")
-    unlabelled: int = Field(0, description="items without an answer (withheld split): not scored")
-    errors: int = 0
 
 
 def score_sample(item: AudioItem, prediction: str | None, *, letter: str | None = None,

@@ -15,8 +15,8 @@ from akb.audiobench.benchmarks import AudioBenchmark
 from akb.audiobench.items import AudioItem
 from akb.audiobench.scoring import AudioMetrics, metrics_from_samples
 from akb.core.jsonl import iter_jsonl, write_json_atomic
+from akb.core.results import SAMPLES_FILE, AudioSummary
 from akb.core.scores import Score
-from akb.runs.runner import SAMPLES_FILE
 
 
 class AudioRunResult(BaseModel):
@@ -37,7 +37,8 @@ def audio_summary(*, task: str, model: str, benchmark: str, split: str | None, m
         "complete": complete, "metrics": metrics.model_dump(),
     }
     out.update(extra)
-    return out
+    # Written through the results schema (akb.core.results), so every audio task writes one shape.
+    return AudioSummary.model_validate(out).model_dump(mode="json", exclude_unset=True)
 
 
 def _pct(s: Mapping[str, Any] | Score) -> str:

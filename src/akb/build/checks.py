@@ -173,12 +173,14 @@ def release_stats(items: Sequence[Item]) -> dict[str, object]:
 MAX_INNER_RANK = 0.60
 # Item level: option lengths. Beyond LENGTH_WARN (20%) a warning; an error when the longest is
 # more than LENGTH_ERROR (25%) longer than the shortest AND more than LENGTH_MIN_CHARS longer
-# (the rule the v0.2 writers were held to: short options such as "3.4 kHz" / "17 kHz" differ
-# by a few characters without giving anything away). Procedural options (computed words and
-# numbers) are only warned about.
+# AND the key is the one that stands out (uniquely longest or shortest) among phrase options
+# (short options such as "3.4 kHz" / "17 kHz" or four names differ by a few characters
+# without giving anything away). Procedural options (computed words and numbers) are only
+# warned about.
 LENGTH_WARN = 1.20
 LENGTH_ERROR = 1.25
 LENGTH_MIN_CHARS = 6
+PHRASE_WORDS = 3  # options of 3+ words are phrases, where length can cue the key
 
 HEDGES = re.compile(
     r"\b(usually|often|typically|generally|mostly|sometimes|may|might|can|tend|tends|some|slightly|somewhat|"
@@ -296,8 +298,15 @@ def option_problems(item: Item) -> list[Problem]:
                                severity="warning"))
     lens = [len(c) for c in item.choices]
     ratio = max(lens) / min(lens)
-    if ratio > LENGTH_ERROR and max(lens) - min(lens) > LENGTH_MIN_CHARS and item.provenance.method != "procedural":
-        out.append(Problem(item.id, "option-length", f"option lengths {lens} spread {ratio - 1:.0%} (> {LENGTH_ERROR - 1:.0%})"))
+    # Length is a cue when the key stands out by it among options that are phrases (where
+    # "pick the longest/most qualified answer" works); four names or values of uneven length
+    # (Zap, Kaboom, Boing, Pow) carry no such cue and only get the warning.
+    key_outlier = (lens[k] == max(lens) and lens.count(max(lens)) == 1) or (lens[k] == min(lens) and lens.count(min(lens)) == 1)
+    phrases = max(len(c.split()) for c in item.choices) >= PHRASE_WORDS
+    if (ratio > LENGTH_ERROR and max(lens) - min(lens) > LENGTH_MIN_CHARS and key_outlier and phrases
+            and item.provenance.method != "procedural"):
+        out.append(Problem(item.id, "option-length", f"option lengths {lens} spread {ratio - 1:.0%} (> {LENGTH_ERROR - 1:.0%}) "
+                                                     f"and the key is the {'longest' if lens[k] == max(lens) else 'shortest'}"))
     elif ratio > LENGTH_WARN and max(lens) - min(lens) > LENGTH_MIN_CHARS:
         out.append(Problem(item.id, "option-length", f"option lengths {lens} spread {ratio - 1:.0%} (> {LENGTH_WARN - 1:.0%})",
                            severity="warning"))

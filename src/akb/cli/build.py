@@ -124,13 +124,11 @@ def generate_cmd(
     from akb.bench.taxonomy import load_taxonomy
     from akb.build.generate import build_request, parse_reply, to_items
     from akb.cli.common import parse_options
-    from akb.core.cache import ResponseCache, cache_key
     from akb.core.errors import BackendError, ConfigError
     from akb.core.jsonl import JsonlAppender, iter_jsonl
-    from akb.core.paths import default_cache_path
-    from akb.models.base import Response
     from akb.models.registry import create_backend
     from akb.models.spec import parse_model_spec
+    from akb.runs.engine import CachingBackend, open_response_cache
 
     tax = load_taxonomy()
     if not tax.has(category, subcategory):
@@ -142,14 +140,13 @@ def generate_cmd(
     cfg = parse_model_spec(model, **opts)
     backend = create_backend(cfg)
     req = build_request(tax, category, subcategory, n, pool[:exemplars])
-    cache = ResponseCache(default_cache_path())
-    key = cache_key(backend.identity(), {"mode": "generate", **req.cache_dict()})
-    hit = cache.get(key)
-    resp = Response.model_validate_json(hit) if hit else backend.generate([req])[0]
+    caching = CachingBackend(backend, open_response_cache(), "generate")
+    try:
+        resp = caching.generate([req])[0]
+    finally:
+        caching.close()
     if resp.error:
         raise BackendError(f"{cfg.spec}: {resp.error}")
-    if not hit:
-        cache.put(key, backend.identity(), {"mode": "generate", **req.cache_dict()}, resp.model_dump_json())
     drafts, rejected = parse_reply(resp.text)
     start = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
     items = to_items(drafts, category=category, subcategory=subcategory, model=cfg.spec, start=start)
@@ -177,23 +174,14 @@ def review_cmd(
 ) -> None:
     """Blind key review by a model: it answers each item without the key; agreement makes a
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
-    from akb.bench.loader import load_items
-    from akb.build.review import apply_model_review
     from akb.cli.common import parse_options
-    from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
     from akb.models.spec import parse_model_spec
-    from akb.runs.probe import ProbeConfig, run_probe
+    from akb.runs.review import run_model_review
 
-    items = load_items(file)
     cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **parse_options(option or []))
-    writers = {i.provenance.by for i in items}
-    if cfg.spec in writers:
-        raise ConfigError(f"{cfg.spec} wrote some of these items; a blind review needs a different model")
     rd = run_dir or out.with_name(out.stem + (".options-only-run" if options_only else ".review-run"))
-    probe_model = parse_model_spec(f"options-only:{cfg.spec}", **cfg.options) if options_only else cfg
-    run_probe(ProbeConfig(model=probe_model, data=str(file), out=str(rd)))
-    reviewed, disagreements = apply_model_review(items, rd / "samples.jsonl", reviewer=cfg.spec, options_only=options_only)
+    items, reviewed, disagreements = run_model_review(file, cfg, rd, options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in reviewed))
     if options_only:
         for it in disagreements:

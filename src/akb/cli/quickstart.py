@@ -27,7 +27,7 @@ def quickstart(
 
     if list_steps:
         for s in STEPS:
-            typer.echo(f"{s.name:22s} {s.title}  [{s.requires}]")
+            typer.echo(f"{s.name:22s} {s.title}")
         return
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit {limit}: must be at least 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 
@@ -92,3 +93,55 @@ class MissingDependencyError(AkbError):
 
 class ResumeError(AkbError):
     """A run directory holds a different run than the one asked for."""
+
+
+class ErrorKind(str, Enum):
+    """How a failed request is handled. A backend classifies each failure; the engine acts:
+
+    - ``retryable`` (rate limit, 5xx, timeout, after all retries): never recorded; the
+      same command tries the item again;
+    - ``final`` (this one request cannot succeed, e.g. a 400 for it): recorded as a wrong
+      answer with the error;
+    - ``auth`` (401/403), ``not-found`` (no such model), ``protocol`` (a success body
+      without what was asked, e.g. no logprobs): the run stops at once with one error
+      and a non-zero exit; nothing is recorded.
+    """
+
+    RETRYABLE = "retryable"
+    FINAL = "final"
+    AUTH = "auth"
+    NOT_FOUND = "not-found"
+    PROTOCOL = "protocol"
+
+    @property
+    def stops_run(self) -> bool:
+        return self in (ErrorKind.AUTH, ErrorKind.NOT_FOUND, ErrorKind.PROTOCOL)
+
+    @property
+    def recorded(self) -> bool:
+        """Whether a sample with this failure is written (as a wrong answer)."""
+        return self is ErrorKind.FINAL
+
+    @classmethod
+    def of(cls, error: str | None) -> ErrorKind | None:
+        """The kind of an error text ``"KIND: message"``; an unprefixed error is final."""
+        if not error:
+            return None
+        head = error.split(":", 1)[0].strip()
+        try:
+            return cls(head)
+        except ValueError:
+            return cls.FINAL
+
+
+class RunStopped(AkbError):
+    """A failure that no other item can get past (bad key, unknown model, a server that
+    lacks a feature the run needs): the run stops and nothing of it is recorded."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        self.kind = kind
+        super().__init__(f"run stopped ({kind.value}): {message}")
+
+
+class RunLocked(AkbError):
+    """Another process holds the run directory."""

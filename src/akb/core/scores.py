@@ -17,8 +17,8 @@ class Score(BaseModel):
     n: int
     correct: int
     accuracy: float | None
-    ci_low: float | None
-    ci_high: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
     def pct(self) -> str:
         if self.accuracy is None:

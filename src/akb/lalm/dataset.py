@@ -25,10 +25,9 @@ from pydantic import ValidationError
 
 from akb.audio.io import load_audio, resolve_in_root
 from akb.core.errors import DataError
+from akb.core.results import SAMPLES_FILE
 from akb.lalm.data import DistillRecord
 from akb.lalm.processor import SAMPLING_RATE, DestaProcessor, Encoded
-
-SAMPLES_FILE = "samples.jsonl"
 
 
 def data_files(paths: list[str]) -> list[Path]:

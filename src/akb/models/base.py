@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from akb.core.errors import ErrorKind
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -34,6 +36,15 @@ class MCQ(BaseModel):
     context: str | None = None
 
 
+class AudioRef(BaseModel):
+    """The clip a request is about, for backends that hear audio (a DeSTA model). Its content
+    hash is part of the cache key; where the file lies is not."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sha256: str
+    path: str = Field(exclude=True)
+
+
 class ChatRequest(BaseModel):
     """One request. Everything here is part of the cache key."""
 
@@ -46,6 +57,7 @@ class ChatRequest(BaseModel):
     stop: list[str] | None = None
     letters: list[str] | None = Field(None, description="option letters to score in logprob mode")
     mcq: MCQ | None = None
+    audio: AudioRef | None = None
 
     def cache_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
@@ -61,6 +73,8 @@ class Response(BaseModel):
     latency_s: float = 0.0
     finish_reason: str | None = None
     error: str | None = Field(None, description="a failure that persisted after retries")
+    error_kind: ErrorKind | None = Field(None, description="how the engine treats the failure; None: read from the error text")
+    meta: dict[str, Any] | None = Field(None, description="what else the backend knows about the answer (a DeSTA model's transcript)")
     cached: bool = Field(False, exclude=True)
 
     @field_validator("error")
@@ -85,6 +99,7 @@ class Backend(Protocol):
 
     name: ClassVar[str]
     supports_logprobs: ClassVar[bool]
+    chooses_option: ClassVar[bool]  # picks an option without writing (baselines): scored from its choice
 
     def identity(self) -> dict[str, Any]:
         """What makes outputs reproducible: backend, model, revision or weights fingerprint,
@@ -106,6 +121,7 @@ class BaseBackend:
 
     name: ClassVar[str] = "base"
     supports_logprobs: ClassVar[bool] = False
+    chooses_option: ClassVar[bool] = False
     _batch_size: int = 1
 
     @property

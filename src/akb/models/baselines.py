@@ -39,6 +39,7 @@ class _LetterBaseline(BaseBackend):
     """Baselines that pick a letter without reading text; logprobs are one-hot."""
 
     supports_logprobs: ClassVar[bool] = True
+    chooses_option: ClassVar[bool] = True
     _batch_size = 256
 
     def pick(self, req: ChatRequest) -> str:  # pragma: no cover - abstract

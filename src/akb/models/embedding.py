@@ -48,6 +48,7 @@ def sentences(text: str) -> list[str]:
 
 class EmbeddingBackend(BaseBackend):
     name: ClassVar[str] = "embedding"
+    chooses_option: ClassVar[bool] = True
     supports_logprobs: ClassVar[bool] = True  # log-softmax over cosine similarities
 
     def __init__(self, model: str = DEFAULT_MODEL, options: EmbeddingOptions | None = None) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -111,6 +112,23 @@ def _import_torch_transformers() -> tuple[Any, Any]:
     return torch, transformers
 
 
+def weights_revision(model: str, revision: str | None = None) -> str | None:
+    """The identity of a model's weights without loading them: a local folder's content
+    fingerprint, a pinned commit, or the commit of the cached hub snapshot; None when the
+    weights are not on disk yet."""
+    p = Path(model).expanduser()
+    if p.is_dir():
+        return "sha256:" + directory_fingerprint(p)
+    if revision and re.fullmatch(r"[0-9a-f]{40}", revision):
+        return revision
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, revision=revision, local_files_only=True)).name
+    except Exception:  # noqa: BLE001 - not cached (or no hub library): the caller decides
+        return None
+
+
 class HFBackend(BaseBackend):
     name: ClassVar[str] = "hf"
     supports_logprobs: ClassVar[bool] = True
@@ -151,20 +169,18 @@ class HFBackend(BaseBackend):
         gguf = self.gguf_path()
         if gguf is not None:
             return "sha256:" + file_fingerprint(gguf)
-        p = Path(self.model_name).expanduser()
-        if p.is_dir():
-            return "sha256:" + directory_fingerprint(p)
-        if self._model is not None:
-            commit = getattr(self._model.config, "_commit_hash", None)
-            if commit:
-                return str(commit)
-        try:
-            from huggingface_hub import snapshot_download
-
-            path = snapshot_download(self.model_name, revision=self.opts.revision, local_files_only=True)
-            return Path(path).name
-        except Exception:
-            return self.opts.revision or "unresolved"
+        rev = weights_revision(self.model_name, self.opts.revision)
+        if rev is not None:
+            return rev
+        # Not on disk yet: the weights must be fetched for the run anyway. Load them first and
+        # take the commit they came from, so that an interrupted first run and its resume
+        # (when the weights are cached) record the same identity.
+        if self._model is None:
+            self._load()
+        commit = getattr(getattr(self._model, "config", None), "_commit_hash", None)
+        if commit:
+            return str(commit)
+        raise BackendError(f"cannot tell which revision of '{self.model_name}' this is; pin one with -o revision=COMMIT")
 
     def identity(self) -> dict[str, Any]:
         if self._identity is None:

@@ -1,6 +1,8 @@
 """Backend registry: a spec's prefix names the backend.
 
-Adding a backend is one new file in ``akb.models`` plus one line in ``BUILTIN`` below.
+Adding a backend is one new file in ``akb.models`` plus one line in ``BUILTIN`` below (or a
+:func:`register_backend` call). What the engine needs to know about a backend it declares on
+the class itself: ``supports_logprobs`` and ``chooses_option``.
 Third-party packages register through the ``akb.backends`` entry-point group. Modules are
 imported only when used, so ``akb bench stats`` never imports torch.
 """
@@ -26,6 +28,11 @@ BUILTIN: dict[str, str] = {
     "options-only": "akb.models.baselines:OptionsOnlyBackend",
     "embedding": "akb.models.embedding:EmbeddingBackend",
 }
+
+
+def register_backend(name: str, target: str | type) -> None:
+    """Register a backend class (or its ``"module:Class"``) under a spec prefix."""
+    BUILTIN[name] = target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
 
 
 def available_backends() -> dict[str, str]:

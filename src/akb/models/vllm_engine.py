@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from akb.core.errors import ConfigError, MissingDependencyError
+from akb.core.errors import BackendError, ConfigError, MissingDependencyError
 from akb.models._batching import letter_ids_after
 from akb.models.base import BaseBackend, ChatRequest, Mode, Response
 from akb.models.spec import ModelConfig, options_model
@@ -71,10 +71,16 @@ class VLLMBackend(BaseBackend):
         return cls(cfg.model, options_model(VLLMOptions, cfg))
 
     def identity(self) -> dict[str, Any]:
-        from akb.models.hf import HFBackend, HFOptions
+        from akb.models.hf import weights_revision
 
-        # Same weights resolution as the hf backend (local fingerprint or hub commit).
-        rev = HFBackend(self.model_name, HFOptions(revision=self.opts.revision))._revision()
+        # Same weights resolution as the hf backend (local fingerprint or hub commit); weights
+        # not on disk yet are fetched by the engine first, so a resumed run agrees.
+        rev = weights_revision(self.model_name, self.opts.revision)
+        if rev is None:
+            self._engine()
+            rev = weights_revision(self.model_name, self.opts.revision)
+        if rev is None:
+            raise BackendError(f"cannot tell which revision of '{self.model_name}' this is; pin one with -o revision=COMMIT")
         return {"backend": "vllm", "model": self.model_name, "revision": rev, "dtype": self.opts.dtype,
                 "chat_template_kwargs": self.opts.chat_template_kwargs}
 

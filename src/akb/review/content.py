@@ -45,13 +45,6 @@ class Shown(BaseModel):
     def key(self) -> str:
         return content_key(self)
 
-    def letter_of(self, text: str) -> Letter | None:
-        want = normalise_text(text)
-        for i, c in enumerate(self.choices):
-            if normalise_text(c) == want:
-                return LETTERS[i]  # type: ignore[return-value]
-        return None
-
 
 class Edit(BaseModel):
     """A reviewer's corrected question, options (in the order they saw), key and rationale."""

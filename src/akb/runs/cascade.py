@@ -31,15 +31,15 @@ from akb.audiobench.items import AudioItem
 from akb.audiobench.scoring import score_sample
 from akb.audiobench.summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
 from akb.bench.prompts import format_options
-from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
 from akb.core.jsonl import JsonlAppender, iter_jsonl
-from akb.core.paths import check_cache_file, check_dir_target, default_cache_path
-from akb.models.base import MCQ, Backend, ChatRequest, Message, Response
+from akb.core.paths import check_cache_file, check_dir_target
+from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.results import open_run_dir, slug
-from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task, read_done
+from akb.runs.engine import TaskBase, run_eval
+from akb.runs.results import slug
+from akb.runs.runner import RunStats
 
 CASCADE_PROMPT_VERSION = "akb-cascade-v1"
 CAPTIONS_FILE = "captions.jsonl"
@@ -57,8 +57,6 @@ COT_INSTRUCTION = (
     "Think step by step, then give the text of the correct option, exactly as written above, "
     "alone on the last line."
 )
-# Baselines that choose among options without writing: scored from their choice (logprob).
-CHOOSING_BASELINES = {"embedding", "random", "position"}
 
 
 class CascadePrompt(BaseModel):
@@ -113,7 +111,8 @@ CascadeResult = AudioRunResult
 
 def resolve_mode(cfg: CascadeConfig, backend: Backend) -> Literal["generate", "logprob"]:
     if cfg.mode == "auto":
-        return "logprob" if backend.name in CHOOSING_BASELINES else "generate"
+        # A backend that chooses among options without writing is scored from its choice.
+        return "logprob" if getattr(backend, "chooses_option", False) else "generate"
     if cfg.mode == "logprob" and not backend.supports_logprobs:
         raise ConfigError(f"backend '{backend.name}' cannot read log-probabilities; use --mode generate")
     return cfg.mode
@@ -151,31 +150,27 @@ def build_request(item: AudioItem, caption: str, cfg: CascadeConfig) -> ChatRequ
     )
 
 
-def make_scorer(mode: str) -> Any:
-    def score(task: Task, resps: list[Response]) -> dict[str, Any]:
-        item, caption_key = task.payload
-        resp = resps[0]
-        if resp.error:
-            rec = score_sample(item, None, method="error")
-        elif mode == "logprob":
-            lp = {k: v for k, v in (resp.letter_logprobs or {}).items() if v is not None and v > float("-inf")}
-            letter = max(lp, key=lambda k: lp[k]) if lp else None
-            # The chosen option's text is the prediction the official rule reads.
-            pred = item.choices[item.letters.index(letter)] if letter in item.letters else None
-            rec = score_sample(item, pred, letter=letter, method="logprob" if letter else "no-logprobs")
-            rec["letter_logprobs"] = resp.letter_logprobs
-        else:
-            rec = score_sample(item, resp.text)
-        rec.update({
-            "audio": item.audio, "caption_key": caption_key, "response": resp.text,
-            "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
-            "latency_s": round(resp.latency_s, 4), "cached": resp.cached,
-        })
-        if resp.error:
-            rec["error"] = resp.error
-        return rec
-
-    return score
+def score_item(item: AudioItem, resp: Response, mode: str) -> dict[str, Any]:
+    """One cascade sample (core.results.AudioSample) from the LLM's response."""
+    if resp.error:
+        rec = score_sample(item, None, method="error")
+    elif mode == "logprob":
+        lp = {k: v for k, v in (resp.letter_logprobs or {}).items() if v is not None and v > float("-inf")}
+        letter = max(lp, key=lambda k: lp[k]) if lp else None
+        # The chosen option's text is the prediction the official rule reads.
+        pred = item.choices[item.letters.index(letter)] if letter in item.letters else None
+        rec = score_sample(item, pred, letter=letter, method="logprob" if letter else "no-logprobs")
+        rec["letter_logprobs"] = resp.letter_logprobs
+    else:
+        rec = score_sample(item, resp.text)
+    rec.update({
+        "audio": item.audio, "caption_key": item.audio, "response": resp.text,
+        "prompt_tokens": resp.prompt_tokens, "completion_tokens": resp.completion_tokens,
+        "latency_s": round(resp.latency_s, 4), "cached": resp.cached,
+    })
+    if resp.error:
+        rec["error"] = resp.error
+    return rec
 
 
 def default_run_dir(cfg: CascadeConfig, bench_name: str, mode: str) -> Path:
@@ -196,59 +191,90 @@ def _record_captions(run_dir: Path, outcomes: dict[str, CaptionOutcome], clips: 
                 out.write({"audio": key, "item_ids": clips[key].item_ids, "captioner": spec, "caption": o.caption})
 
 
+class CascadeTask(TaskBase[AudioItem]):
+    """The cascade as an :class:`~akb.runs.engine.EvalTask`: ``prepare`` captions the
+    pending clips; each item is then one request to the text LLM."""
+
+    def __init__(self, cfg: CascadeConfig, captioner: Any, console: Console) -> None:
+        self.cfg = cfg
+        self.captioner = captioner
+        self.console = console
+        self.description = f"answering ({cfg.model.spec})"
+        self.failures: list[str] = []
+        self.outcomes: dict[str, CaptionOutcome] = {}
+
+    def load(self) -> list[AudioItem]:
+        name, _ = parse_spec(self.cfg.benchmark)
+        kwargs = {"per_task": self.cfg.synth_per_task, "seed": self.cfg.synth_seed} if name == "synth" else {}
+        self.bench = load_audio_benchmark(self.cfg.benchmark, self.cfg.audio_root, **kwargs)
+        if not self.bench.items:
+            first = self.bench.problems[0] if self.bench.problems else "-"
+            raise ConfigError(f"{self.bench.path}: no usable items ({len(self.bench.problems)} could not be read; first: {first})")
+        return self.bench.items
+
+    def select(self, items: Sequence[AudioItem]) -> list[AudioItem]:
+        return select(items, self.cfg)
+
+    def key(self, item: AudioItem) -> str:
+        return item.id
+
+    def fingerprint(self, backend: Backend, mode: Mode) -> dict[str, Any]:
+        cfg, bench = self.cfg, self.bench
+        if self.captioner is None:
+            self.captioner = create_captioner(cfg.captioner, cfg.captioner_options)
+        return {
+            "task": "cascade",
+            "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
+            "captioner": self.captioner.identity(),
+            "model": backend.identity(),
+            "mode": mode,
+            "prompt": cfg.prompt.model_dump(),
+            "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
+        }
+
+    def run_dir(self, backend: Backend, mode: Mode) -> Path:
+        self.mode = mode
+        return Path(self.cfg.out) if self.cfg.out else default_run_dir(self.cfg, self.bench.name, mode)
+
+    def prepare(self, run_dir: Path, pending: Sequence[AudioItem]) -> None:
+        cfg = self.cfg
+        clips = clips_for(pending, self.bench.audio_root)
+        caption_cache = CaptionCache(cfg.caption_cache or default_caption_cache_path()) if cfg.use_cache else None
+        try:
+            with _caption_progress(self.console, cfg.progress) as bar:
+                t = bar.add_task(f"captioning ({cfg.captioner})", total=len(clips))
+                self.outcomes = caption_clips(self.captioner, list(clips.values()), caption_cache,
+                                              lambda n: bar.advance(t, n))
+        finally:
+            self.captioner.close()
+            if caption_cache is not None:
+                caption_cache.close()
+        _record_captions(run_dir, self.outcomes, clips, cfg.captioner)
+        self.failures = [f"{iid}: {self.outcomes[c.key].error}" for c in clips.values()
+                         if not self.outcomes[c.key].ok for iid in c.item_ids]
+
+    def requests(self, item: AudioItem) -> list[ChatRequest] | None:
+        o = self.outcomes[item.audio]
+        return [build_request(item, o.caption or "", self.cfg)] if o.ok else None
+
+    def score(self, item: AudioItem, responses: list[Response]) -> dict[str, Any]:
+        return score_item(item, responses[0], self.mode)
+
+    def summarise(self, run_dir: Path, items: Sequence[AudioItem], stats: RunStats,
+                  record: dict[str, Any]) -> CascadeResult:
+        return summarise(run_dir, self.bench, items, self.cfg, self.mode, stats, record,
+                         self.failures + stats.failures, captioner_identity=record["fingerprint"]["captioner"])
+
+
 def run_cascade(cfg: CascadeConfig, *, backend: Backend | None = None, captioner: Any = None,
                 console: Console | None = None) -> CascadeResult:
+    """Caption ``cfg.benchmark`` and answer it with ``cfg.model`` (resumable; see
+    :func:`akb.runs.engine.run_eval`)."""
     console = console or Console(stderr=True)
-    name, _ = parse_spec(cfg.benchmark)
-    kwargs = {"per_task": cfg.synth_per_task, "seed": cfg.synth_seed} if name == "synth" else {}
-    bench = load_audio_benchmark(cfg.benchmark, cfg.audio_root, **kwargs)
-    if not bench.items:
-        raise ConfigError(f"{bench.path}: no usable items ({len(bench.problems)} could not be read; first: {bench.problems[0] if bench.problems else '-'})")
-    items = select(bench.items, cfg)
-    backend = backend or create_backend(cfg.model)
-    mode = resolve_mode(cfg, backend)
-    captioner = captioner or create_captioner(cfg.captioner, cfg.captioner_options)
-    run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg, bench.name, mode)
-    fingerprint = {
-        "task": "cascade",
-        "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
-        "captioner": captioner.identity(),
-        "model": backend.identity(),
-        "mode": mode,
-        "prompt": cfg.prompt.model_dump(),
-        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
-    }
-    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
-
-    done = read_done(run_dir / SAMPLES_FILE)
-    pending = [it for it in items if it.id not in done]
-    clips = clips_for(pending, bench.audio_root)
-    caption_cache = CaptionCache(cfg.caption_cache or default_caption_cache_path()) if cfg.use_cache else None
-    try:
-        with _caption_progress(console, cfg.progress) as bar:
-            t = bar.add_task(f"captioning ({cfg.captioner})", total=len(clips))
-            outcomes = caption_clips(captioner, list(clips.values()), caption_cache, lambda n: bar.advance(t, n))
-    finally:
-        captioner.close()
-        if caption_cache is not None:
-            caption_cache.close()
-    _record_captions(run_dir, outcomes, clips, cfg.captioner)
-    failures = [f"{iid}: {outcomes[c.key].error}" for c in clips.values() if not outcomes[c.key].ok for iid in c.item_ids]
-
-    tasks = [Task(key=it.id, requests=[build_request(it, outcomes[it.audio].caption or "", cfg)], payload=(it, it.audio))
-             for it in pending if outcomes[it.audio].ok]
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
-    runner = Runner(backend, mode=mode, run_dir=run_dir, cache=cache, progress=cfg.progress, console=console,
-                    description=f"answering ({cfg.model.spec})")
-    try:
-        stats = runner.run(tasks, make_scorer(mode))
-    finally:
-        backend.close()
-        if cache is not None:
-            cache.close()
-    stats.resumed = len(items) - len(pending)
-    failures += stats.failures
-    return summarise(run_dir, bench, items, cfg, mode, stats, record, failures, captioner_identity=fingerprint["captioner"])
+    task = CascadeTask(cfg, captioner, console)
+    return run_eval(task, backend or (lambda: create_backend(cfg.model)), mode=lambda b: resolve_mode(cfg, b),
+                    cache=cfg.cache, use_cache=cfg.use_cache, overwrite=cfg.overwrite, progress=cfg.progress,
+                    console=console)
 
 
 def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: CascadeConfig, mode: str,

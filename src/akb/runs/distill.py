@@ -20,10 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from akb.audio.io import AudioError, resolve_in_root
-from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
 from akb.core.hashing import stable_hash
-from akb.core.paths import default_cache_path
 from akb.lalm.config import DEFAULT_SYSTEM_PROMPT
 from akb.lalm.data import (
     ClipMeta,
@@ -35,12 +33,12 @@ from akb.lalm.data import (
     shard_of,
     training_messages,
 )
-from akb.models.base import Backend, ChatRequest, Message, Response
+from akb.models.base import Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
+from akb.runs.engine import TaskBase, run_eval
 from akb.runs.probe import file_sha256
-from akb.runs.results import open_run_dir
-from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
+from akb.runs.runner import SAMPLES_FILE, RunStats, Task
 
 
 class DistillConfig(BaseModel):
@@ -155,35 +153,61 @@ def make_scorer(spec: str) -> Any:
     return record
 
 
+class DistillTask(TaskBase[Task]):
+    """DeSTA data building as an :class:`~akb.runs.engine.EvalTask`: each item is one
+    (clip, instruction) request to the backbone LLM, each sample one training record."""
+
+    def __init__(self, cfg: DistillConfig) -> None:
+        self.cfg = cfg
+        self.meta_path = Path(cfg.metadata)
+        self.description = f"distill {_short(cfg.model.spec)}"
+        self.scorer = make_scorer(cfg.model.spec)
+
+    def load(self) -> list[Task]:
+        cfg = self.cfg
+        clips = load_metadata(self.meta_path, limit=cfg.limit)
+        self.pool = load_instructions(cfg.instructions, replace=cfg.replace_instructions)
+        return build_tasks(clips, cfg, self.pool, cfg.dataset or self.meta_path.stem)
+
+    def select(self, items: Sequence[Task]) -> list[Task]:
+        return list(items)
+
+    def key(self, item: Task) -> str:
+        return item.key
+
+    def fingerprint(self, backend: Backend, mode: Mode) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "task": "desta-distill",
+            "model": backend.identity(),
+            "metadata_sha256": file_sha256(self.meta_path),
+            "instructions": stable_hash(self.pool, 16),
+            "per_clip": cfg.per_clip,
+            "seed": cfg.seed,
+            "system_prompt": cfg.system_prompt,
+            "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature},
+            "shard": list(cfg.shard),
+            "limit": cfg.limit,
+            "dataset": cfg.dataset,
+        }
+
+    def run_dir(self, backend: Backend, mode: Mode) -> Path:
+        return shard_dir(self.cfg)
+
+    def requests(self, item: Task) -> list[ChatRequest]:
+        return item.requests
+
+    def score(self, item: Task, responses: list[Response]) -> dict[str, Any]:
+        result: dict[str, Any] = self.scorer(item, responses)
+        return result
+
+    def summarise(self, run_dir: Path, items: Sequence[Task], stats: RunStats,
+                  record: dict[str, Any]) -> tuple[Path, RunStats]:
+        return run_dir / SAMPLES_FILE, stats
+
+
 def run_build_data(cfg: DistillConfig, *, backend: Backend | None = None, console: Any = None) -> tuple[Path, RunStats]:
-    meta_path = Path(cfg.metadata)
-    clips = load_metadata(meta_path, limit=cfg.limit)
-    pool = load_instructions(cfg.instructions, replace=cfg.replace_instructions)
-    tasks = build_tasks(clips, cfg, pool, cfg.dataset or meta_path.stem)
-    if backend is None:
-        backend = create_backend(cfg.model)
-    out = shard_dir(cfg)
-    fingerprint = {
-        "task": "desta-distill",
-        "model": backend.identity(),
-        "metadata_sha256": file_sha256(meta_path),
-        "instructions": stable_hash(pool, 16),
-        "per_clip": cfg.per_clip,
-        "seed": cfg.seed,
-        "system_prompt": cfg.system_prompt,
-        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature},
-        "shard": list(cfg.shard),
-        "limit": cfg.limit,
-        "dataset": cfg.dataset,
-    }
-    open_run_dir(out, fingerprint, overwrite=cfg.overwrite)
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
-    runner = Runner(backend, mode="generate", run_dir=out, cache=cache, progress=cfg.progress, console=console,
-                    description=f"distill {_short(cfg.model.spec)}")
-    try:
-        stats = runner.run(tasks, make_scorer(cfg.model.spec))
-    finally:
-        backend.close()
-        if cache is not None:
-            cache.close()
-    return out / SAMPLES_FILE, stats
+    """Write this shard's distillation records (resumable; see :func:`akb.runs.engine.run_eval`)."""
+    return run_eval(DistillTask(cfg), backend or (lambda: create_backend(cfg.model)), mode="generate",
+                    cache=cfg.cache, use_cache=cfg.use_cache, overwrite=cfg.overwrite, progress=cfg.progress,
+                    console=console)

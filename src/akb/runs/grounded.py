@@ -18,15 +18,12 @@ wrong, listed, and retried on the next run.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from akb.audio.clip import clips_for
 from akb.audio.io import AudioError
@@ -34,13 +31,12 @@ from akb.audiobench.benchmarks import AudioBenchmark, benchmark_spec, load_audio
 from akb.audiobench.items import AudioItem
 from akb.audiobench.scoring import score_sample
 from akb.audiobench.summary import AudioRunResult, audio_summary, collect_run, write_audio_summary
-from akb.core.cache import ResponseCache, cache_key
 from akb.core.errors import ConfigError
 from akb.core.hashing import directory_fingerprint
-from akb.core.jsonl import JsonlAppender
-from akb.core.paths import default_cache_path
-from akb.runs.results import open_run_dir, slug
-from akb.runs.runner import SAMPLES_FILE, read_done
+from akb.models.base import AudioRef, Backend, ChatRequest, Message, Mode, Response
+from akb.runs.engine import TaskBase, run_eval
+from akb.runs.results import slug
+from akb.runs.runner import RunStats
 
 PREDICTIONS_FILE = "predictions.json"
 PROMPT_VERSION = "desta-mmau-v1"  # DeSTA's MMAU prompt (akb.lalm.infer), greedy
@@ -88,27 +84,18 @@ def load_benchmark(cfg: GroundedEvalConfig) -> tuple[AudioBenchmark, list[AudioI
     return bench, items
 
 
-def _progress(console: Console | None, enabled: bool, title: str) -> Progress:
-    return Progress(TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, disable=not enabled)
-
-
-def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
-                 console: Console | None = None) -> GroundedResult:
+def load_desta(cfg: GroundedEvalConfig, model: Any = None, asr: Any = None) -> Any:
+    """The DeSTA model (and its Whisper ASR) behind the backend interface."""
     from akb.audio.whisper import WhisperASR
-    from akb.lalm.infer import EVAL_SYSTEM_PROMPT, answer_batch, mcq_chat
+    from akb.lalm.backend import DestaBackend
     from akb.lalm.model import DestaModel
-    from akb.lalm.processor import SAMPLING_RATE
 
-    console = console or Console(stderr=True)
-    bench, items = load_benchmark(cfg)
     if model is None:
         model = DestaModel.from_pretrained(cfg.checkpoint, device=cfg.device, llm=cfg.llm, encoder=cfg.encoder)
     if asr is None and cfg.asr != "none":
         name = model.config.encoder if cfg.asr == "auto" else cfg.asr
         asr = WhisperASR(name, device=model.device, language=cfg.language,
                          no_speech_threshold=cfg.no_speech_threshold, batch_size=cfg.batch_size)
-    system = cfg.system_prompt if cfg.system_prompt is not None else EVAL_SYSTEM_PROMPT
     llm_dir = Path(model.config.llm).expanduser()
     identity = {
         "llm": model.config.llm,
@@ -117,84 +104,87 @@ def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
         "encoder": model.config.encoder,
         "asr": asr.identity() if asr is not None else None,
     }
-    decoding = {"max_new_tokens": cfg.max_new_tokens, "greedy": True}
-    fingerprint = {"task": "grounded", "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
-                   "model": identity, "system_prompt": system, "decoding": decoding}
-    run_dir = Path(cfg.out) if cfg.out else default_run_dir(model.config.llm, bench.name)
-    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
-    samples_path = run_dir / SAMPLES_FILE
-    done = read_done(samples_path)
-    pending = [it for it in items if it.id not in done]
-    clips = clips_for(pending, bench.audio_root)
-    failures: dict[str, str] = {}
+    return DestaBackend(model, asr=asr, identity=identity, batch_size=cfg.batch_size)
 
-    def fail(item_ids: Sequence[str], reason: str) -> None:
-        for iid in item_ids:
-            failures.setdefault(iid, reason)
 
-    keys: dict[str, str] = {}
-    requests: dict[str, dict[str, Any]] = {}
-    for it in pending:
-        try:
-            sha = clips[it.audio].sha256()  # raises for a path outside the root or a missing file
-        except AudioError as e:
-            fail([it.id], str(e))
-            continue
-        requests[it.id] = {"audio_sha256": sha, "chat": mcq_chat(it, system, model.config.audio_locator), **decoding}
-        keys[it.id] = cache_key(identity, requests[it.id])
+class GroundedTask(TaskBase[AudioItem]):
+    """The grounded eval as an :class:`~akb.runs.engine.EvalTask`: each item is one request
+    carrying its clip, answered by the DeSTA model through :class:`~akb.lalm.backend.DestaBackend`."""
 
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
-    t0 = time.perf_counter()
-    from_cache = computed = 0
-    try:
-        hits = cache.get_many(list(keys.values())) if cache is not None else {}
-        progress = _progress(console, cfg.progress, f"grounded {bench.name}")
-        with JsonlAppender(samples_path) as out, progress:
-            bar = progress.add_task("eval", total=len(items), completed=len(items) - len(pending))
+    def __init__(self, cfg: GroundedEvalConfig) -> None:
+        from akb.lalm.infer import EVAL_SYSTEM_PROMPT
 
-            def write(it: AudioItem, answer: dict[str, Any], cached: bool) -> None:
-                out.write({**score_sample(it, answer["response"]), **answer, "audio": it.audio, "cached": cached})
-                progress.advance(bar)
+        self.cfg = cfg
+        self.system = cfg.system_prompt if cfg.system_prompt is not None else EVAL_SYSTEM_PROMPT
+        self.failures: dict[str, str] = {}
+        self.clips: dict[str, Any] = {}
 
-            todo: list[AudioItem] = []
-            for it in pending:
-                if it.id in failures:
-                    progress.advance(bar)
-                    continue
-                hit = hits.get(keys[it.id])
-                if hit is None:
-                    todo.append(it)
-                    continue
-                write(it, json.loads(hit), True)
-                from_cache += 1
-            model.eval()
-            for start in range(0, len(todo), cfg.batch_size):
-                chunk, waves = [], []
-                for it in todo[start:start + cfg.batch_size]:
-                    try:
-                        waves.append(clips[it.audio].load(sr=SAMPLING_RATE)[0])
-                        chunk.append(it)
-                    except AudioError as e:
-                        fail([it.id], str(e))
-                        progress.advance(bar)
-                if not chunk:
-                    continue
-                answers = answer_batch(model, chunk, waves, asr=asr, max_new_tokens=cfg.max_new_tokens, system=system)
-                for it, ans in zip(chunk, answers, strict=True):
-                    rec = {"response": ans.text, "transcript": ans.transcript}
-                    if cache is not None:
-                        cache.put(keys[it.id], identity, requests[it.id], json.dumps(rec, ensure_ascii=False))
-                    write(it, rec, False)
-                    computed += 1
-                for it in chunk:
-                    clips[it.audio].release()
-    finally:
-        if cache is not None:
-            cache.close()
-    stats = {"resumed": len(items) - len(pending), "from_cache": from_cache, "computed": computed,
-             "seconds": round(time.perf_counter() - t0, 3)}
-    return summarise(run_dir, bench, items, cfg, record, identity, stats,
-                     [f"{iid}: {reason}" for iid, reason in failures.items()])
+    def load(self) -> list[AudioItem]:
+        self.bench, items = load_benchmark(self.cfg)
+        self.description = f"grounded {self.bench.name}"
+        return items
+
+    def select(self, items: Sequence[AudioItem]) -> list[AudioItem]:
+        return list(items)
+
+    def key(self, item: AudioItem) -> str:
+        return item.id
+
+    def fingerprint(self, backend: Backend, mode: Mode) -> dict[str, Any]:
+        bench = self.bench
+        self.locator = backend.model.config.audio_locator  # type: ignore[attr-defined]
+        return {"task": "grounded", "benchmark": {"name": bench.name, "split": bench.split, "sha256": bench.sha256},
+                "model": backend.identity(), "system_prompt": self.system,
+                "decoding": {"max_new_tokens": self.cfg.max_new_tokens, "greedy": True}}
+
+    def run_dir(self, backend: Backend, mode: Mode) -> Path:
+        llm = backend.model.config.llm  # type: ignore[attr-defined]
+        return Path(self.cfg.out) if self.cfg.out else default_run_dir(llm, self.bench.name)
+
+    def prepare(self, run_dir: Path, pending: Sequence[AudioItem]) -> None:
+        self.clips = clips_for(pending, self.bench.audio_root)
+        self.sha: dict[str, str] = {}
+        for it in pending:
+            try:
+                self.sha[it.id] = self.clips[it.audio].sha256()  # raises for a path outside the root or a missing file
+            except AudioError as e:
+                self.failures.setdefault(it.id, str(e))
+
+    def requests(self, item: AudioItem) -> list[ChatRequest] | None:
+        from akb.lalm.infer import mcq_chat
+
+        if item.id in self.failures:
+            return None
+        clip = self.clips[item.audio]
+        return [ChatRequest(messages=[Message(**m) for m in mcq_chat(item, self.system, self.locator)],
+                            max_tokens=self.cfg.max_new_tokens, audio=AudioRef(sha256=self.sha[item.id], path=str(clip.path)))]
+
+    def score(self, item: AudioItem, responses: list[Response]) -> dict[str, Any]:
+        r = responses[0]
+        rec = score_sample(item, None, method="error") if r.error else score_sample(item, r.text)
+        rec.update({"response": r.text, "transcript": (r.meta or {}).get("transcript", ""), "audio": item.audio,
+                    "cached": r.cached})
+        if r.error:
+            rec["error"] = r.error
+        return rec
+
+    def summarise(self, run_dir: Path, items: Sequence[AudioItem], stats: RunStats,
+                  record: dict[str, Any]) -> GroundedResult:
+        run_stats = {"resumed": stats.resumed, "from_cache": stats.from_cache, "computed": stats.computed,
+                     "seconds": round(stats.seconds, 3)}
+        failures = [f"{iid}: {reason}" for iid, reason in self.failures.items()]
+        failures += [f.replace(": retryable: ", ": ", 1) for f in stats.failures]
+        return summarise(run_dir, self.bench, items, self.cfg, record, record["fingerprint"]["model"], run_stats,
+                         failures)
+
+
+def run_grounded(cfg: GroundedEvalConfig, *, model: Any = None, asr: Any = None,
+                 console: Console | None = None) -> GroundedResult:
+    """Answer ``cfg.data`` with the DeSTA model at ``cfg.checkpoint`` (resumable; see
+    :func:`akb.runs.engine.run_eval`)."""
+    return run_eval(GroundedTask(cfg), lambda: load_desta(cfg, model, asr), mode="generate", cache=cfg.cache,
+                    use_cache=cfg.use_cache, overwrite=cfg.overwrite, progress=cfg.progress,
+                    console=console or Console(stderr=True))
 
 
 def summarise(run_dir: Path, bench: AudioBenchmark, items: Sequence[AudioItem], cfg: GroundedEvalConfig,

@@ -24,15 +24,16 @@ from akb.bench.loader import default_items_path, load_items
 from akb.bench.prompts import PromptConfig, build_messages, prompt_hash, render_plain
 from akb.bench.sampling import stratified_sample
 from akb.bench.taxonomy import load_taxonomy
-from akb.core.cache import ResponseCache
 from akb.core.errors import ConfigError
 from akb.core.jsonl import iter_jsonl, write_json_atomic
-from akb.core.paths import check_cache_file, check_dir_target, default_cache_path
+from akb.core.paths import check_cache_file, check_dir_target
+from akb.core.results import SUMMARY_FILE, SUMMARY_MD_FILE, TASK_PROBE, ProbeSummary
 from akb.models.base import MCQ, Backend, ChatRequest, Message, Mode, Response
 from akb.models.registry import create_backend
 from akb.models.spec import ModelConfig
-from akb.runs.results import open_run_dir, slug
-from akb.runs.runner import SAMPLES_FILE, Runner, RunStats, Task
+from akb.runs.engine import TaskBase, run_eval
+from akb.runs.results import slug
+from akb.runs.runner import SAMPLES_FILE, RunStats, Task
 
 
 class ProbeConfig(BaseModel):
@@ -163,13 +164,9 @@ def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig,
 
 
 def build_tasks(items: Sequence[Item], cfg: ProbeConfig) -> list[Task]:
-    shots = shots_for(cfg.prompt.num_fewshot, items)  # the same fixed examples before every question
-    tasks = []
-    for it in items:
-        rotations = range(len(it.choices)) if cfg.circular else range(1)
-        reqs = [build_request(it, rotate(it.choices, r), cfg, shots) for r in rotations]
-        tasks.append(Task(key=it.id, requests=reqs, payload=it))
-    return tasks
+    task = ProbeTask(cfg)
+    task.select(items)
+    return [Task(key=it.id, requests=task.requests(it), payload=it) for it in items]
 
 
 def _pick(resp: Response, choices: Sequence[str], mode: Mode) -> tuple[str | None, str]:
@@ -185,49 +182,46 @@ def _pick(resp: Response, choices: Sequence[str], mode: Mode) -> tuple[str | Non
     return ex.letter, ex.method
 
 
-def make_scorer(mode: Mode) -> Any:
-    def score(task: Task, resps: list[Response]) -> dict[str, Any]:
-        item: Item = task.payload
-        n = len(item.choices)
-        preds: list[str | None] = []
-        methods: list[str] = []
-        for r, resp in enumerate(resps):
-            choices = rotate(item.choices, r)
-            letter, method = _pick(resp, choices, mode)
-            # Map the rotated letter back to the item's own option order.
-            preds.append(LETTERS[(LETTERS.index(letter) - r) % n] if letter else None)
-            methods.append(method)
-        pred = preds[0]
-        invalid = pred is None
-        correct = all(p == item.answer for p in preds)
-        rec: dict[str, Any] = {
-            "id": item.id,
-            "category": item.category,
-            "subcategory": item.subcategory,
-            "answer": item.answer,
-            "pred": pred,
-            "correct": correct,
-            "invalid": invalid,
-            "method": methods[0],
-            "response": resps[0].text,
-            # The exact messages asked (akb probe --show-prompt ID prints them).
-            "prompt_sha256": prompt_hash([m.model_dump() for m in task.requests[0].messages]),
-        }
-        if mode == "logprob":
-            rec["letter_logprobs"] = resps[0].letter_logprobs
-        if len(resps) > 1:
-            rec["circular_preds"] = preds
-            rec["circular_responses"] = [x.text for x in resps]
-        errors = [x.error for x in resps if x.error]
-        if errors:
-            rec["error"] = errors[0]
-        rec["prompt_tokens"] = sum(x.prompt_tokens or 0 for x in resps)
-        rec["completion_tokens"] = sum(x.completion_tokens or 0 for x in resps)
-        rec["latency_s"] = round(sum(x.latency_s for x in resps), 4)
-        rec["cached"] = all(x.cached for x in resps)
-        return rec
-
-    return score
+def score_item(item: Item, resps: list[Response], mode: Mode, prompt_sha256: str | None = None) -> dict[str, Any]:
+    """One probe sample (core.results.ProbeSample) from an item's responses."""
+    n = len(item.choices)
+    preds: list[str | None] = []
+    methods: list[str] = []
+    for r, resp in enumerate(resps):
+        choices = rotate(item.choices, r)
+        letter, method = _pick(resp, choices, mode)
+        # Map the rotated letter back to the item's own option order.
+        preds.append(LETTERS[(LETTERS.index(letter) - r) % n] if letter else None)
+        methods.append(method)
+    pred = preds[0]
+    invalid = pred is None
+    correct = all(p == item.answer for p in preds)
+    rec: dict[str, Any] = {
+        "id": item.id,
+        "category": item.category,
+        "subcategory": item.subcategory,
+        "answer": item.answer,
+        "pred": pred,
+        "correct": correct,
+        "invalid": invalid,
+        "method": methods[0],
+        "response": resps[0].text,
+        # The exact messages asked (akb probe --show-prompt ID prints them).
+        "prompt_sha256": prompt_sha256,
+    }
+    if mode == "logprob":
+        rec["letter_logprobs"] = resps[0].letter_logprobs
+    if len(resps) > 1:
+        rec["circular_preds"] = preds
+        rec["circular_responses"] = [x.text for x in resps]
+    errors = [x.error for x in resps if x.error]
+    if errors:
+        rec["error"] = errors[0]
+    rec["prompt_tokens"] = sum(x.prompt_tokens or 0 for x in resps)
+    rec["completion_tokens"] = sum(x.completion_tokens or 0 for x in resps)
+    rec["latency_s"] = round(sum(x.latency_s for x in resps), 4)
+    rec["cached"] = all(x.cached for x in resps)
+    return rec
 
 
 def default_run_dir(cfg: ProbeConfig) -> Path:
@@ -246,37 +240,72 @@ def default_mode(backend: Backend) -> Mode:
     return "logprob" if mode == "logprob" else "generate"
 
 
-def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
-    data_path = Path(cfg.data) if cfg.data else default_items_path()
-    items = select_items(load_items(data_path), cfg)
-    if backend is None:
-        backend = create_backend(cfg.model)
-    if cfg.mode is None:
-        cfg = cfg.model_copy(update={"mode": default_mode(backend)})
-    assert cfg.mode is not None
-    if cfg.mode == "logprob" and not backend.supports_logprobs:
+class ProbeTask(TaskBase[Item]):
+    """AKB-2000 probing as an :class:`~akb.runs.engine.EvalTask`."""
+
+    def __init__(self, cfg: ProbeConfig) -> None:
+        self.cfg = cfg
+        self.data_path = Path(cfg.data) if cfg.data else default_items_path()
+        self.description = f"probe {cfg.model.spec}"
+        self.shots: list[Any] = []
+        self.prompt_hashes: dict[str, str] = {}
+
+    def load(self) -> list[Item]:
+        return load_items(self.data_path)
+
+    def select(self, items: Sequence[Item]) -> list[Item]:
+        selected = select_items(items, self.cfg)
+        self.shots = shots_for(self.cfg.prompt.num_fewshot, selected)  # the same fixed examples before every question
+        return selected
+
+    def key(self, item: Item) -> str:
+        return item.id
+
+    def fingerprint(self, backend: Backend, mode: Mode) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "task": TASK_PROBE,
+            "model": backend.identity(),
+            "mode": mode,
+            "prompt": cfg.prompt.model_dump(),
+            "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
+            "circular": cfg.circular,
+            "data_sha256": file_sha256(self.data_path),
+        }
+
+    def run_dir(self, backend: Backend, mode: Mode) -> Path:
+        return Path(self.cfg.out) if self.cfg.out else default_run_dir(self.cfg)
+
+    def requests(self, item: Item) -> list[ChatRequest]:
+        rotations = range(len(item.choices)) if self.cfg.circular else range(1)
+        reqs = [build_request(item, rotate(item.choices, r), self.cfg, self.shots) for r in rotations]
+        self.prompt_hashes[item.id] = prompt_hash([m.model_dump() for m in reqs[0].messages])
+        return reqs
+
+    def score(self, item: Item, responses: list[Response]) -> dict[str, Any]:
+        assert self.cfg.mode is not None
+        return score_item(item, responses, self.cfg.mode, self.prompt_hashes.get(item.id))
+
+    def summarise(self, run_dir: Path, items: Sequence[Item], stats: RunStats, record: dict[str, Any]) -> ProbeResult:
+        return summarise(run_dir, items, self.cfg, stats, record, self.data_path)
+
+
+def check_mode(task: ProbeTask, backend: Backend) -> Mode:
+    """The run's mode (the backend's default when none was asked for), checked against the backend."""
+    cfg = task.cfg
+    mode: Mode = cfg.mode or default_mode(backend)
+    if mode == "logprob" and not backend.supports_logprobs:
         raise ConfigError(f"backend '{cfg.model.backend}' cannot read log-probabilities; use --mode generate")
-    run_dir = Path(cfg.out) if cfg.out else default_run_dir(cfg)
-    fingerprint = {
-        "task": "akb-probe",
-        "model": backend.identity(),
-        "mode": cfg.mode,
-        "prompt": cfg.prompt.model_dump(),
-        "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
-        "circular": cfg.circular,
-        "data_sha256": file_sha256(data_path),
-    }
-    record = open_run_dir(run_dir, fingerprint, overwrite=cfg.overwrite)
-    cache = ResponseCache(Path(cfg.cache) if cfg.cache else default_cache_path()) if cfg.use_cache else None
-    runner = Runner(backend, mode=cfg.mode, run_dir=run_dir, cache=cache, progress=cfg.progress, console=console,
-                    description=f"probe {cfg.model.spec}")
-    try:
-        stats = runner.run(build_tasks(items, cfg), make_scorer(cfg.mode))
-    finally:
-        backend.close()
-        if cache is not None:
-            cache.close()
-    return summarise(run_dir, items, cfg, stats, record, data_path)
+    task.cfg = cfg.model_copy(update={"mode": mode})
+    return mode
+
+
+def run_probe(cfg: ProbeConfig, *, backend: Backend | None = None, console: Any = None) -> ProbeResult:
+    """Probe ``cfg.model`` on AKB-2000 (resumable; see :func:`akb.runs.engine.run_eval`)."""
+    task = ProbeTask(cfg)
+    return run_eval(task, backend or (lambda: create_backend(cfg.model)),
+                    mode=lambda b: check_mode(task, b), cache=cfg.cache, use_cache=cfg.use_cache,
+                    overwrite=cfg.overwrite, progress=cfg.progress, console=console)
 
 
 def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: RunStats, record: dict[str, Any], data_path: Path) -> ProbeResult:
@@ -297,13 +326,14 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "completion_tokens": sum(s.get("completion_tokens") or 0 for s in samples),
     }
     complete = len(samples) == len(items)
-    summary = {
-        "task": "akb-probe",
+    summary = ProbeSummary.model_validate({
+        "task": TASK_PROBE,
         "model": cfg.model.spec,
         "identity": record["fingerprint"]["model"],
         "mode": cfg.mode,
         "circular": cfg.circular,
         "prompt_version": cfg.prompt.version,
+        "prompt": cfg.prompt.model_dump(),
         "data": {"path": str(data_path), "sha256": record["fingerprint"]["data_sha256"], "items": len(items)},
         "seed": cfg.seed,
         "complete": complete,
@@ -313,14 +343,15 @@ def summarise(run_dir: Path, items: Sequence[Item], cfg: ProbeConfig, stats: Run
         "versions": record.get("versions"),
         "git_commit": record.get("git_commit"),
         "created": record.get("created"),
-    }
+    })
     warnings = probe_warnings(metrics, cfg.mode)
-    summary["warnings"] = warnings
-    write_json_atomic(run_dir / "summary.json", summary)
+    data = summary.model_dump(mode="json")
+    data["warnings"] = warnings
+    write_json_atomic(run_dir / SUMMARY_FILE, data)
     md = summary_markdown(cfg, metrics, stat_dict, complete)
     if warnings:
         md = md.replace("\n\n", "\n\n" + "".join(f"**Warning**: {w}.\n\n" for w in warnings), 1)
-    write_json_atomic(run_dir / "summary.md", md)
+    write_json_atomic(run_dir / SUMMARY_MD_FILE, md)
     return ProbeResult(run_dir=str(run_dir), metrics=metrics, stats=stat_dict, complete=complete, warnings=warnings)
 
 

@@ -39,7 +39,6 @@ class StepContext:
 class Step:
     name: str
     title: str
-    requires: str  # module that must be importable for the step to run
     run: Callable[[StepContext], Path]
 
 
@@ -119,14 +118,13 @@ def grounded_tiny_desta(ctx: StepContext) -> Path:
 
 
 STEPS: list[Step] = [
-    Step("probe-embedding", "AKB-2000, embedding baseline", "akb.runs.probe", probe_embedding),
-    Step("probe-random", "AKB-2000, random baseline (chance)", "akb.runs.probe", probe_random),
-    Step("probe-smollm2", "AKB-2000 sample, SmolLM2-135M-Instruct (a real LLM, offline)", "akb.runs.probe",
-         probe_smollm2),
-    Step("cascade-synth-dsp", "synthetic suite, dsp captioner + embedding baseline (cascade)", "akb.runs.cascade",
+    Step("probe-embedding", "AKB-2000, embedding baseline", probe_embedding),
+    Step("probe-random", "AKB-2000, random baseline (chance)", probe_random),
+    Step("probe-smollm2", "AKB-2000 sample, SmolLM2-135M-Instruct (a real LLM, offline)", probe_smollm2),
+    Step("cascade-synth-dsp", "synthetic suite, dsp captioner + embedding baseline (cascade)",
          cascade_synth_dsp),
     Step("grounded-tiny-desta", "synthetic suite from audio, tiny DeSTA demonstration model (audio-grounded)",
-         "akb.runs.grounded_demo", grounded_tiny_desta),
+         grounded_tiny_desta),
 ]
 
 
@@ -148,13 +146,6 @@ class QuickstartResult:
     @property
     def failed(self) -> list[StepOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
-
-
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def select_steps(names: Sequence[str] | None, steps: Sequence[Step] | None = None) -> list[Step]:
@@ -181,11 +172,6 @@ def run_quickstart(out: str | Path = "runs/quickstart", *, steps: Sequence[Step]
     for i, step in enumerate(steps, start=1):
         head = f"[bold][{i}/{total}] {step.name}[/bold]: {step.title}"
         run_dir = out / "runs" / step.name
-        if not _available(step.requires):
-            msg = f"{step.requires} is not part of this install yet"
-            console.print(f"{head} [yellow]skipped[/yellow]: {msg}")
-            res.outcomes.append(StepOutcome(step.name, "skipped", message=msg))
-            continue
         console.print(f"{head} -> {run_dir}")
         t0 = time.perf_counter()
         try:

@@ -11,8 +11,7 @@ from akb.core.errors import ResumeError
 from akb.core.hashing import canonical_json, stable_hash
 from akb.core.jsonl import write_json_atomic
 from akb.core.provenance import git_commit, package_versions
-
-RUN_FILE = "run.json"
+from akb.core.results import LOCK_FILE, RUN_FILE
 
 
 def slug(text: str, length: int = 80) -> str:
@@ -41,7 +40,7 @@ def open_run_dir(run_dir: Path, fingerprint: dict[str, Any], *, overwrite: bool 
                     "choose another --out, or pass --overwrite to start it again"
                 )
             for f in run_dir.iterdir():
-                if f.is_file():
+                if f.is_file() and not f.name.startswith(LOCK_FILE):  # the lock is held by this run
                     f.unlink()
         else:
             return old

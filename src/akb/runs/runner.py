@@ -11,9 +11,14 @@ mode, an item's four rotations). The runner
    moment its last response is in: one ``os.write`` of one whole line, so SIGINT or SIGKILL
    at any point loses no finished answer and never leaves a duplicate or partial line.
 
-Requests that fail with a retryable error (rate limits, 5xx, timeouts, after all retries)
-are not written: the next run of the same command tries them again. Final errors (a 400)
-are written as wrong, with the error, since retrying cannot help.
+Failures are handled by their :class:`~akb.core.errors.ErrorKind`: retryable ones (rate
+limits, 5xx, timeouts, after all retries) are not written, so the next run of the same
+command tries them again; final ones (a 400 for this request) are written as wrong, with
+the error, since retrying cannot help; auth, not-found and protocol failures stop the run
+at once (:class:`~akb.core.errors.RunStopped`) and nothing of them is written.
+
+Ctrl-C stops a run within seconds: requests in flight are cancelled, the backend gets two
+seconds to close, and only whole lines have been written.
 """
 
 from __future__ import annotations
@@ -41,12 +46,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from akb.core.cache import ResponseCache, cache_key
-from akb.core.errors import ResumeError
+from akb.core.errors import ErrorKind, ResumeError, RunStopped
 from akb.core.jsonl import JsonlAppender, iter_jsonl, repair_tail
-from akb.models.base import Backend, ChatRequest, Mode, Response
-
-SAMPLES_FILE = "samples.jsonl"
+from akb.core.results import SAMPLES_FILE
+from akb.models.base import ChatRequest, Mode, Response
 
 
 @dataclass
@@ -79,6 +82,10 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} items/s" if speed else "- items/s", style="progress.data.speed")
 
 
+def samples_path(run_dir: str | Path) -> Path:
+    return Path(run_dir) / SAMPLES_FILE
+
+
 def read_done(samples_path: Path) -> dict[str, dict[str, Any]]:
     """Samples already written, by key. A duplicate key means the file was edited by hand."""
     done: dict[str, dict[str, Any]] = {}
@@ -107,16 +114,53 @@ def finite(obj: Any) -> Any:
 
 
 Scorer = Callable[[Task, list[Response]], dict[str, Any]]
+CLOSE_TIMEOUT_S = 2.0  # on Ctrl-C or a stop: how long requests in flight and the client get to close
+
+
+def response_kind(resp: Response) -> ErrorKind | None:
+    """The failure kind of a response: its ``error_kind``, else read from its error text."""
+    if resp.error is None:
+        return None
+    return resp.error_kind or ErrorKind.of(resp.error)
+
+
+def run_interruptibly(coro: Any) -> Any:
+    """``asyncio.run`` that Ctrl-C leaves within seconds: on KeyboardInterrupt the main task
+    and every task it started are cancelled and given :data:`CLOSE_TIMEOUT_S` to finish;
+    tasks that ignore cancellation are abandoned rather than waited for."""
+    loop = asyncio.new_event_loop()
+    main = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(main)
+    except BaseException:
+        main.cancel()
+        try:
+            loop.run_until_complete(asyncio.wait([main], timeout=CLOSE_TIMEOUT_S))
+        except BaseException:  # noqa: BLE001 - a second Ctrl-C: leave now
+            pass
+        raise
+    finally:
+        rest = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in rest:
+            t.cancel()
+        if rest:
+            try:
+                loop.run_until_complete(asyncio.wait(rest, timeout=1.0))
+            except BaseException:  # noqa: BLE001
+                pass
+        loop.close()
 
 
 class Runner:
+    """Answers tasks with ``backend`` (a :class:`~akb.runs.engine.CachingBackend`, or any
+    backend when nothing is cached) and appends each task's sample as soon as it is in."""
+
     def __init__(
         self,
-        backend: Backend,
+        backend: Any,
         *,
         mode: Mode,
         run_dir: str | Path,
-        cache: ResponseCache | None,
         progress: bool = True,
         console: Console | None = None,
         description: str = "probing",
@@ -124,53 +168,49 @@ class Runner:
         self.backend = backend
         self.mode = mode
         self.run_dir = Path(run_dir)
-        self.cache = cache
         self.progress = progress
         self.console = console or Console(stderr=True)
         self.description = description
-        self._identity: dict[str, Any] | None = None
-
-    @property
-    def identity(self) -> dict[str, Any]:
-        if self._identity is None:
-            self._identity = self.backend.identity()
-        return self._identity
-
-    def _key(self, req: ChatRequest) -> str:
-        return cache_key(self.identity, {"mode": self.mode, **req.cache_dict()})
 
     # ------------------------------------------------------------------ main loop
-    def run(self, tasks: Sequence[Task], score: Scorer) -> RunStats:
+    def run(self, tasks: Sequence[Task], score: Scorer, *, total: int | None = None,
+            resumed: int | None = None) -> RunStats:
+        """Answer ``tasks`` not yet in samples.jsonl. ``total``/``resumed``: the run's item
+        counts when ``tasks`` holds only the pending ones (the progress bar shows the run)."""
         t0 = time.perf_counter()
-        stats = RunStats(total=len(tasks))
         samples_path = self.run_dir / SAMPLES_FILE
         done = read_done(samples_path)
         pending = [t for t in tasks if t.key not in done]
-        stats.resumed = len(tasks) - len(pending)
+        stats = RunStats(total=total if total is not None else len(tasks))
+        stats.resumed = resumed if resumed is not None else len(tasks) - len(pending)
 
         slots: dict[str, list[Response | None]] = {t.key: [None] * len(t.requests) for t in pending}
         by_key = {t.key: t for t in pending}
         keys: dict[tuple[str, int], str] = {}
-        if self.cache is not None:
+        caching = hasattr(self.backend, "lookup")
+        if caching:
             for t in pending:
                 for j, r in enumerate(t.requests):
-                    keys[(t.key, j)] = self._key(r)
-            hits = self.cache.get_many(list(set(keys.values())))
+                    keys[(t.key, j)] = self.backend.key(r)
+            hits = self.backend.lookup(list(keys.values()))
             for (tk, j), ck in keys.items():
                 if ck in hits:
-                    resp = Response.model_validate_json(hits[ck])
-                    resp.cached = True
-                    slots[tk][j] = resp
+                    slots[tk][j] = hits[ck].model_copy()
+                    slots[tk][j].cached = True  # type: ignore[union-attr]
         todo = [(t.key, j) for t in pending for j, _ in enumerate(t.requests) if slots[t.key][j] is None]
 
-        with JsonlAppender(samples_path) as out, self._progress_bar(len(tasks), stats.resumed) as bar:
+        with JsonlAppender(samples_path) as out, self._progress_bar(stats.total, stats.resumed) as bar:
 
             def finish_if_ready(tk: str) -> None:
                 resps = slots[tk]
                 if any(r is None for r in resps):
                     return
                 ready = [r for r in resps if r is not None]
-                if any(r.error and r.error.startswith("retryable") for r in ready):
+                kinds = [response_kind(r) for r in ready]
+                stop = next((k for k in kinds if k is not None and k.stops_run), None)
+                if stop is not None:
+                    raise RunStopped(stop, next(r.error or "" for r, k in zip(ready, kinds, strict=True) if k is stop))
+                if ErrorKind.RETRYABLE in kinds:
                     stats.retry_later += 1
                     stats.failures.append(f"{tk}: {next(r.error for r in ready if r.error)}")
                     bar.advance()
@@ -188,11 +228,8 @@ class Runner:
 
             def accept(tk: str, j: int, resp: Response) -> None:
                 slots[tk][j] = resp
-                if resp.error is None and self.cache is not None:
-                    req = by_key[tk].requests[j]
-                    ck = keys.get((tk, j)) or self._key(req)
-                    self.cache.put(ck, self.identity, {"mode": self.mode, **req.cache_dict()},
-                                   resp.model_dump_json())
+                if caching:
+                    self.backend.store(by_key[tk].requests[j], resp, keys.get((tk, j)))
                 finish_if_ready(tk)
 
             # Everything answered from the cache is written first.
@@ -202,7 +239,7 @@ class Runner:
                     finish_if_ready(t.key)
             if todo:
                 if hasattr(self.backend, "agenerate_one"):
-                    asyncio.run(self._run_async(todo, by_key, accept))
+                    run_interruptibly(self._run_async(todo, by_key, accept))
                 else:
                     self._run_batched(todo, by_key, accept)
         stats.seconds = time.perf_counter() - t0
@@ -226,7 +263,8 @@ class Runner:
             return
         order = sorted(todo, key=length, reverse=True)  # long first: memory errors surface early
         size = max(1, self.backend.batch_size)
-        call = self.backend.letter_logprobs if self.mode == "logprob" else self.backend.generate
+        inner = getattr(self.backend, "inner", self.backend)  # the cache was read before; misses only here
+        call = inner.letter_logprobs if self.mode == "logprob" else inner.generate
         for i in range(0, len(order), size):
             batch = order[i : i + size]
             resps = call([by_key[tk].requests[j] for tk, j in batch])
@@ -236,11 +274,13 @@ class Runner:
     def _cache_batch(self) -> Any:
         from contextlib import nullcontext
 
-        return self.cache.batch() if self.cache is not None else nullcontext()
+        cache = getattr(self.backend, "cache", None)  # the CachingBackend's store, if any
+        return cache.batch() if cache is not None else nullcontext()
 
     def _flush_cache(self) -> None:
-        if self.cache is not None:
-            self.cache.flush()
+        cache = getattr(self.backend, "cache", None)
+        if cache is not None:
+            cache.flush()
 
     async def _run_async(self, todo: list[tuple[str, int]], by_key: dict[str, Task], accept: Callable[[str, int, Response], None]) -> None:
         backend: Any = self.backend
@@ -253,12 +293,19 @@ class Runner:
             async with sem:
                 return tk, j, await fn(by_key[tk].requests[j])
 
+        tasks = [asyncio.ensure_future(one(tk, j)) for tk, j in todo]
         try:
-            for fut in asyncio.as_completed([one(tk, j) for tk, j in todo]):
+            for fut in asyncio.as_completed(tasks):
                 tk, j, resp = await fut
                 accept(tk, j, resp)
         finally:
-            await backend.aclose()
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_S)
+            try:
+                await asyncio.wait_for(backend.aclose(), CLOSE_TIMEOUT_S)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
 
     def _progress_bar(self, total: int, done: int) -> _Bar:
         return _Bar(self.console, total, done, self.description, enabled=self.progress)

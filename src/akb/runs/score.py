@@ -15,17 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from akb.audiobench import mmar, mmau
-from akb.audiobench.benchmarks import AudioBenchmark, ItemProblem, iter_records
+from akb.audiobench.benchmarks import (
+    AudioBenchmark,
+    ItemProblem,
+    available_benchmarks,
+    get_benchmark,
+    iter_records,
+)
 from akb.audiobench.scoring import compute_audio_metrics
 from akb.audiobench.summary import audio_summary
 from akb.core.errors import ConfigError, DataError
-
-KEYS = {
-    "mmau": ("model_output", "model_prediction", "answer_prediction", "prediction", "pred", "response"),
-    "mmar": ("answer_prediction", "model_output", "model_prediction", "prediction", "pred", "response"),
-}
-LOADERS = {"mmau": mmau.load, "mmar": mmar.load, "synth": lambda p, r=None: mmau.load(p, r, name="synth")}
 
 
 def pick_key(path: Path, records: list[dict[str, Any]], benchmark: str, key: str | None) -> str:
@@ -33,11 +32,12 @@ def pick_key(path: Path, records: list[dict[str, Any]], benchmark: str, key: str
         if not any(key in r for r in records):
             raise DataError(f"no entry has the prediction key '{key}'", file=path)
         return key
-    for k in KEYS.get(benchmark, KEYS["mmau"]):
+    keys = get_benchmark(benchmark).prediction_keys
+    for k in keys:
         if any(k in r for r in records):
             return k
     seen = sorted({k for r in records for k in r})[:30]
-    raise DataError(f"no prediction key found (looked for {', '.join(KEYS.get(benchmark, KEYS['mmau']))}); "
+    raise DataError(f"no prediction key found (looked for {', '.join(keys)}); "
                     f"keys present: {', '.join(seen)}; name it with --key", file=path)
 
 
@@ -45,8 +45,9 @@ def score_file(benchmark: str, predictions: str | Path, *, key: str | None = Non
                benchmark_file: str | Path | None = None, label: str | None = None) -> dict[str, Any]:
     """Score ``predictions``; returns a summary dict (docs/results.md shape, task 'score')."""
     benchmark = benchmark.lower()
-    if benchmark not in LOADERS:
-        raise ConfigError(f"unknown benchmark '{benchmark}'; akb score knows: {', '.join(LOADERS)}")
+    known = available_benchmarks()
+    if benchmark not in known:
+        raise ConfigError(f"unknown benchmark '{benchmark}'; akb score knows: {', '.join(known)}")
     pred_path = Path(predictions)
     entries: list[dict[str, Any]] = []
     entry_problems: list[ItemProblem] = []
@@ -61,7 +62,7 @@ def score_file(benchmark: str, predictions: str | Path, *, key: str | None = Non
         if "id" in rec and k in rec:
             v = rec[k]
             preds[str(rec["id"])] = None if v is None else str(v)
-    bench: AudioBenchmark = LOADERS[benchmark](str(benchmark_file or pred_path), None)
+    bench: AudioBenchmark = known[benchmark].load(str(benchmark_file or pred_path), None)
     if bench.problems or entry_problems:
         # Scoring must not drop items quietly: an entry we cannot read is an error.
         first = (entry_problems + bench.problems)[0]

@@ -109,6 +109,11 @@ def per_clip(clips: Sequence[Clip], fn: Callable[[Clip], str]) -> list[CaptionRe
 
 
 # --------------------------------------------------------------------------- registry
+def register_captioner(name: str, target: str | type) -> None:
+    """Register a captioner class (or its ``"module:Class"``) under a spec prefix."""
+    BUILTIN[name] = target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
+
+
 def available_captioners() -> dict[str, str]:
     out = dict(BUILTIN)
     for ep in entry_points(group="akb.captioners"):
