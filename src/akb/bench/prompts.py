@@ -152,16 +152,10 @@ def build_messages(
 
 def render_plain(messages: Sequence[dict[str, str]]) -> str:
     """Plain-mode text of canonical messages: contents concatenated, as lm-eval renders a
-    description and a question without a chat template. A blank line is put between two
-    contents only where neither has whitespace at the join (prompts other than the
-    canonical one)."""
-    out = ""
-    for m in messages:
-        c = m["content"]
-        if out and c and not (out[-1].isspace() or c[0].isspace()):
-            out += "\n\n"
-        out += c
-    return out
+    description and a question without a chat template (the hf backend's own rendering)."""
+    from akb.models.hf import plain_text
+
+    return plain_text(messages, "")
 
 
 def prompt_hash(messages: Sequence[dict[str, str]]) -> str:
