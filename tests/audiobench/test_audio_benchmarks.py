@@ -51,6 +51,30 @@ def test_mmar_mixed_modalities_and_jsonl(tmp_path: Path) -> None:
     assert len(b.problems) == 1 and f"{p}:4" in str(b.problems[0]) and "not valid JSON" in str(b.problems[0])
 
 
+def test_mmar_entries_with_an_empty_choice_are_scored_as_the_official_rule_does(tmp_path: Path) -> None:
+    from akb.audiobench.scoring import official_match
+
+    rows = [{"id": f"e{i}", "audio_path": f"./audio/e{i}.wav", "question": "Which instrument?",
+             "choices": ["piano", "", "violin", "drum"], "answer": "violin", "modality": "music",
+             "category": "Perception Layer", "sub-category": "Instrument"} for i in range(2)]
+    p = tmp_path / "MMAR-meta.json"
+    p.write_text(json.dumps(rows))
+    b = load_audio_benchmark(f"mmar:{p}")
+    assert not b.problems and len(b.items) == 2  # the real MMAR release has four such entries
+    it = b.items[0]
+    assert it.choices[1] == "" and it.answer_letter == "C"
+    assert official_match(it.answer or "", "violin", it.choices)
+    assert not official_match(it.answer or "", "piano", it.choices)
+    assert not official_match(it.answer or "", "", it.choices)
+    # akb score mmar accepts the file whole: every entry scored.
+    preds = [{**r, "answer_prediction": pred} for r, pred in zip(rows, ["violin", "piano"], strict=True)]
+    pf = tmp_path / "preds.json"
+    pf.write_text(json.dumps(preds))
+    r = CliRunner().invoke(app, ["score", "mmar", str(pf)])
+    assert r.exit_code == 0, r.output
+    assert "50.0" in r.output
+
+
 def test_bad_items_are_set_aside_with_file_entry_and_field(tmp_path: Path) -> None:
     entries = [mmau_entry(0), mmau_entry(1), {**mmau_entry(2), "choices": [str(k) for k in range(9)]},
                {k: v for k, v in mmau_entry(3).items() if k != "question"}, {**mmau_entry(4), "answer": "nope"},
