@@ -155,9 +155,15 @@ def test_ctrl_c_stops_an_api_run_within_5_seconds_with_only_whole_lines(tmp_path
         sent["t"] = time.monotonic()
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=interrupt, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        run_probe(cfg(out, use_cache=False), backend=Hanging())
+    # Ctrl-C as a terminal delivers it, whatever SIGINT disposition the test runner inherited
+    # (a runner started in the background has SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            run_probe(cfg(out, use_cache=False), backend=Hanging())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     stopped = time.monotonic() - sent["t"]
     assert stopped < 5.0, f"took {stopped:.1f} s after Ctrl-C"
     assert len(samples(out)) == 2 and (out / "samples.jsonl").read_text().endswith("\n")

@@ -25,6 +25,9 @@ def start_probe(srv: FakeAPIServer, out: Path, cache: Path, *extra: str, env_ext
         [sys.executable, "-m", "akb", "probe", "--model", "openai:loopback-model", "--base-url", srv.openai_base_url,
          "--concurrency", "2", "--out", str(out), "--no-progress", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # A test runner started in the background inherits SIGINT ignored; the child must
+        # see Ctrl-C as a user's terminal delivers it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
