@@ -1,7 +1,7 @@
 """Text LLM backends. What a plugin author implements and uses:
 
-- :class:`Backend` (the protocol), :class:`BaseBackend` / :class:`AsyncBackend` (bases with
-  the defaults), declaring ``name``, ``supports_logprobs`` and ``chooses_option``;
+- :class:`Backend` (the protocol), :class:`BaseBackend` / :class:`AsyncBackend` /
+  :class:`StreamingBackend` (bases with the defaults; a local engine yields batches), declaring ``name``, ``supports_logprobs`` and ``chooses_option``;
 - :class:`ChatRequest`, :class:`Message`, :class:`MCQ` in, :class:`Response` out, with
   :class:`~akb.core.errors.ErrorKind` on failures;
 - :func:`register_backend` (or an ``akb.backends`` entry point), :func:`create_backend`.
@@ -19,6 +19,7 @@ from akb.models.base import (
     Message,
     Mode,
     Response,
+    StreamingBackend,
 )
 from akb.models.registry import available_backends, create_backend, register_backend
 from akb.models.spec import ModelConfig, parse_model_spec
@@ -34,6 +35,7 @@ __all__ = [
     "Mode",
     "ModelConfig",
     "Response",
+    "StreamingBackend",
     "available_backends",
     "create_backend",
     "parse_model_spec",

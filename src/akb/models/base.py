@@ -9,7 +9,7 @@ pass per request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -137,6 +137,28 @@ class BaseBackend:
 
     def close(self) -> None:
         return None
+
+
+class StreamingBackend(BaseBackend):
+    """Base for local engines that answer a whole request list and yield results batch by
+    batch (:meth:`answer_stream`, which the runner uses so answers are written as they come);
+    the list forms collect the stream in request order."""
+
+    def answer_stream(self, requests: Sequence[ChatRequest], mode: Mode) -> Iterator[list[tuple[int, Response]]]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        return self._collect(self.answer_stream(requests, "logprob"), len(requests))
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
+        return self._collect(self.answer_stream(requests, "generate"), len(requests))
+
+    @staticmethod
+    def _collect(stream: Iterator[list[tuple[int, Response]]], n: int) -> list[Response]:
+        out: dict[int, Response] = {}
+        for chunk in stream:
+            out.update(chunk)
+        return [out[i] for i in range(n)]
 
 
 class AsyncBackend(BaseBackend):

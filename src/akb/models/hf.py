@@ -35,7 +35,7 @@ from akb.models._batching import (
     letter_ids_after,
     plan_batches,
 )
-from akb.models.base import BaseBackend, ChatRequest, Mode, Response
+from akb.models.base import ChatRequest, Mode, Response, StreamingBackend
 from akb.models.spec import ModelConfig, options_model
 
 
@@ -129,7 +129,7 @@ def weights_revision(model: str, revision: str | None = None) -> str | None:
         return None
 
 
-class HFBackend(BaseBackend):
+class HFBackend(StreamingBackend):
     name: ClassVar[str] = "hf"
     supports_logprobs: ClassVar[bool] = True
 
@@ -364,19 +364,6 @@ class HFBackend(BaseBackend):
         return ids
 
     # ----------------------------------------------------------------- answering
-    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        return self._collect(self.answer_stream(requests, "logprob"), len(requests))
-
-    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        return self._collect(self.answer_stream(requests, "generate"), len(requests))
-
-    @staticmethod
-    def _collect(stream: Iterator[list[tuple[int, Response]]], n: int) -> list[Response]:
-        out: dict[int, Response] = {}
-        for chunk in stream:
-            out.update(chunk)
-        return [out[i] for i in range(n)]
-
     def answer_stream(self, requests: Sequence[ChatRequest], mode: Mode) -> Iterator[list[tuple[int, Response]]]:
         """Answer every request, yielding ``(index, response)`` pairs one batch at a time.
 

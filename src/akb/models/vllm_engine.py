@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from akb.core.errors import BackendError, ConfigError, MissingDependencyError
 from akb.models._batching import letter_ids_after
-from akb.models.base import BaseBackend, ChatRequest, Mode, Response
+from akb.models.base import ChatRequest, Mode, Response, StreamingBackend
 from akb.models.spec import ModelConfig, options_model
 
 
@@ -53,7 +53,7 @@ def _import_vllm() -> Any:
     return vllm
 
 
-class VLLMBackend(BaseBackend):
+class VLLMBackend(StreamingBackend):
     name: ClassVar[str] = "vllm"
     supports_logprobs: ClassVar[bool] = True
 
@@ -120,19 +120,6 @@ class VLLMBackend(BaseBackend):
                                         top_p=request.top_p or 1.0, seed=request.seed, stop=request.stop)
 
     # ----------------------------------------------------------------- answering
-    def generate(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        return self._collect(self.answer_stream(requests, "generate"), len(requests))
-
-    def letter_logprobs(self, requests: Sequence[ChatRequest]) -> list[Response]:
-        return self._collect(self.answer_stream(requests, "logprob"), len(requests))
-
-    @staticmethod
-    def _collect(stream: Iterator[list[tuple[int, Response]]], n: int) -> list[Response]:
-        out: dict[int, Response] = {}
-        for chunk in stream:
-            out.update(chunk)
-        return [out[i] for i in range(n)]
-
     def answer_stream(self, requests: Sequence[ChatRequest], mode: Mode) -> Iterator[list[tuple[int, Response]]]:
         """Stream every request into the engine; yield ``(index, response)`` as they finish."""
         if not requests:
