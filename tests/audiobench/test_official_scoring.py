@@ -100,3 +100,30 @@ def test_robust_rule_and_metrics_from_predictions() -> None:
     assert m.official.overall.correct == 1 and m.robust.overall.correct == 2
     assert m.missing == 1 and m.robust.invalid == 1 and m.official_script.n == 3
     assert m.official.overall.ci_low is not None and m.official.overall.ci_low < 0.25 < m.official.overall.ci_high
+
+
+def test_breakdowns_under_the_official_scripts_convention_drop_missing_per_group() -> None:
+    """The scripts divide each task/modality by its items that have a prediction; akb shows that too."""
+    from akb.audiobench.summary import summary_markdown
+
+    items = [AudioItem(id=f"{g}{k}", benchmark="mmar", question="q", choices=["yes", "no"], answer="no",
+                       audio="a.wav", group=g, category="Signal Layer", subcategory="s") for g in ("sound", "music")
+             for k in range(4)]
+    preds = {"sound0": "no", "sound1": "no", "sound2": "yes", "sound3": "no",  # 3 of 4 right
+             "music0": "no"}  # music1..3 missing: 1 of 1 right under the scripts, 1 of 4 under akb
+    m = compute_audio_metrics(items, preds)
+    assert m.official.by_group["music"].n == 4 and m.official.by_group["music"].correct == 1
+    sb = m.official_script_breakdown
+    assert sb is not None
+    assert (sb.by_group["music"].n, sb.by_group["music"].correct) == (1, 1)
+    assert (sb.by_group["sound"].n, sb.by_group["sound"].correct) == (4, 3)
+    assert (sb.overall.n, sb.overall.correct) == (m.official_script.n, m.official_script.correct) == (5, 4)
+    md = summary_markdown({"task": "cascade", "model": "x", "benchmark": "mmar", "split": None,
+                           "metrics": m.model_dump(mode="json")})
+    assert "missing dropped" in md
+    music_row = next(line for line in md.splitlines() if line.startswith("| Group: music"))
+    assert music_row.split("|")[2].strip() == "4" and music_row.split("|")[5].strip().startswith("1, 100.0")
+    # nothing missing: no extra column
+    full = compute_audio_metrics(items, {i.id: "no" for i in items})
+    assert "missing dropped" not in summary_markdown({"task": "cascade", "model": "x", "benchmark": "mmar",
+                                                      "split": None, "metrics": full.model_dump(mode="json")})

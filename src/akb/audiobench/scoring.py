@@ -7,7 +7,9 @@ belong to a wrong choice but not to the answer; an empty prediction is wrong. So
 letter "A" is wrong, "It is a man, not a woman" is wrong, and a chatty prefix can collide
 with option words. The official scripts silently drop items that have no prediction; akb
 counts them as wrong and reports how many there were (``missing``), and also gives the
-number the scripts would print (``official_script``) so both can be compared.
+number the scripts would print (``official_script``) so both can be compared, with the
+same breakdowns under the scripts' convention (``official_script_breakdown``: each task /
+modality / category divided by its items that have a prediction).
 
 **Robust rule** (akb's): find the chosen option in the reply, by letter or by option text
 (:func:`akb.bench.extract.extract_choice`); a reply naming no option or several is
@@ -106,7 +108,7 @@ def metrics_from_samples(items: Sequence[AudioItem], samples: Iterable[Mapping[s
     official: dict[str, bool] = {}
     robust: dict[str, bool] = {}
     invalid = missing = errors = 0
-    present_ok: list[bool] = []
+    present: list[AudioItem] = []
     for it in labelled:
         s = by_id.get(it.id)
         if s is None or s.get("pred") is None:
@@ -118,13 +120,14 @@ def metrics_from_samples(items: Sequence[AudioItem], samples: Iterable[Mapping[s
         robust[it.id] = bool(s.get("robust_correct"))
         invalid += bool(s.get("invalid"))
         errors += bool(s.get("error"))
-        present_ok.append(official[it.id])
+        present.append(it)
     n = len(labelled)
     return AudioMetrics(
         official=RuleMetrics(**_rule(labelled, official)),
         robust=RobustMetrics(**_rule(labelled, robust), invalid=invalid, invalid_rate=invalid / n if n else None),
         missing=missing,
-        official_script=wilson(sum(present_ok), len(present_ok)),
+        official_script=wilson(sum(official[i.id] for i in present), len(present)),
+        official_script_breakdown=RuleMetrics(**_rule(present, official)),
         unlabelled=len(items) - n,
         errors=errors,
     )

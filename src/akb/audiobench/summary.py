@@ -64,18 +64,33 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         st = summary.get("stats", {})
         lines += [f"**Incomplete**: {st.get('failed', '?')} item(s) failed (counted wrong below); "
                   "fix the cause and run the same command again to finish them.", ""]
-    lines += ["| Scope | n | Official % [95% CI] | Robust % [95% CI] |", "|---|---:|---|---|"]
-    lines.append(f"| **Overall** | {off['overall']['n']} | {_pct(off['overall'])} | {_pct(rob['overall'])} |")
+    script = m.get("official_script_breakdown") if m.get("missing") else None
+    if script:  # the official scripts drop items without a prediction from every denominator: show both
+        lines += ["| Scope | n | Official % [95% CI] | Robust % [95% CI] | Official script, missing dropped: n, % |",
+                  "|---|---:|---|---|---|"]
+    else:
+        lines += ["| Scope | n | Official % [95% CI] | Robust % [95% CI] |", "|---|---:|---|---|"]
+
+    def row(label: str, key: str | None, name: str | None) -> str:
+        s = off[key][name] if key and name else off["overall"]
+        r = (rob.get(key, {}).get(name) if key and name else rob.get("overall")) if rob else None
+        cells = [label, str(s["n"]), _pct(s), _pct(r) if r else "-"]
+        if script:
+            sc = script.get(key, {}).get(name) if key and name else script.get("overall")
+            cells.append(f"{sc['n']}, {_pct(sc)}" if sc and sc["n"] else "0, -")
+        return "| " + " | ".join(cells) + " |"
+
+    lines.append(row("**Overall**", None, None))
     for title, key in (("Group", "by_group"), ("Category", "by_category"), ("Sub-category", "by_subcategory"),
                        ("Difficulty", "by_difficulty")):
-        for name, s in off.get(key, {}).items():
-            r = rob.get(key, {}).get(name)
-            lines.append(f"| {title}: {name} | {s['n']} | {_pct(s)} | {_pct(r) if r else '-'} |")
+        for name in off.get(key, {}):
+            lines.append(row(f"{title}: {name}", key, name))
     rate = rob.get("invalid_rate")
     lines += [
         "",
         f"Missing predictions: {m['missing']} (wrong under both rules). The official scripts drop them and would "
-        f"print {_pct(m['official_script'])} on {m['official_script']['n']} items.",
+        f"print {_pct(m['official_script'])} on {m['official_script']['n']} items"
+        + (" (last column: every breakdown that way)." if script else "."),
         f"Robust rule: {rob.get('invalid', 0)} invalid replies ({'-' if rate is None else f'{100 * rate:.1f}%'}), counted wrong.",
     ]
     if m.get("unlabelled"):

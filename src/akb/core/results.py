@@ -102,6 +102,9 @@ class AudioMetrics(BaseModel):
     robust: RobustMetrics | None = None
     missing: int = Field(0, description="items without a prediction; wrong under both rules")
     official_script: Score | None = Field(None, description="the official scripts' number: items without a prediction dropped")
+    official_script_breakdown: RuleMetrics | None = Field(
+        None, description="the official scripts' convention in every breakdown: items without a prediction dropped "
+                          "from each group's denominator (what their per-task / per-modality tables print)")
     unlabelled: int = Field(0, description="items without an answer (withheld split): not scored")
     errors: int = 0
 
