@@ -149,7 +149,8 @@ def difficulty_figures(items: Sequence[Item]) -> dict[str, Any]:
             "answers": [{"reviewer": r.reviewer, "answer": r.blind_answer} for r in missed[iid]],
             "adjudication": None if adj is None else {
                 "verdict": "key-stands" if adj.verdict == "accept" else "fix", "by": adj.reviewer, "kind": adj.kind,
-                "date": adj.at.date().isoformat(), "note": adj.note},
+                "date": adj.at.date().isoformat(),
+                "note": (adj.note or "").removeprefix("key stands: ").removeprefix("fix: ")},
         })
     out["misses"] = misses
     out["key_stands"] = [m["id"] for m in misses if m["adjudication"] and m["adjudication"]["verdict"] == "key-stands"]
@@ -290,8 +291,15 @@ def load_validity(path: Path | None = None) -> dict[str, Any] | None:
     return upgrade(json.loads(p.read_text())) if p.exists() else None
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
+def pct(x: float | None) -> str:
+    """A percentage to one decimal; two where one would round a miss away (99.96%, not 100.0%)."""
+    if x is None:
+        return "-"
+    return f"{100 * x:.2f}%" if 0.9995 <= x < 1 else f"{100 * x:.1f}%"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else ('es' if word.endswith('s') else 's')}"
 
 
 def who(fig: dict[str, Any]) -> str:
@@ -316,7 +324,7 @@ def difficulty_summary(d: dict[str, Any]) -> str:
         return ("Difficulty: no exam answers yet (`akb build packet --exam --sample 320`, then "
                 "`akb build answers --exam`).")
     samples = ", ".join(d.get("samples") or []) or "sample not recorded"
-    s = (f"Difficulty (exam answers; {samples}): {who(d)}; dates {dates(d)}; {len(d['misses'])} misses: "
+    s = (f"Difficulty (exam answers; {samples}): {who(d)}; dates {dates(d)}; {_plural(len(d['misses']), 'miss')}: "
          f"{len(d['key_stands'])} adjudicated (key stands), {len(d['to_fix'])} to fix, "
          f"{len(d['unadjudicated'])} not yet adjudicated")
     return s + (f" ({', '.join(d['unadjudicated'][:20])}{', ...' if len(d['unadjudicated']) > 20 else ''})."
@@ -347,37 +355,37 @@ def validity_markdown(v: dict[str, Any] | None, items: Sequence[Item], taxonomy:
           "Key checks (a reviewer verifying each item's key, free to deliberate) say whether the keys hold, not how "
           "hard the items are; difficulty is measured by an examinee answering a stratified sample blind.", "",
           "| Figure | Value | n | Target | Verdict |", "|---|---:|---:|---|---|",
-          f"| Options only, question hidden (overall) | {_pct(opt['accuracy'])} | {opt['n']} | <= {t['options_only_overall_max']:.0%} overall, "
+          f"| Options only, question hidden (overall) | {pct(opt['accuracy'])} | {opt['n']} | <= {t['options_only_overall_max']:.0%} overall, "
           f"<= {t['options_only_category_max']:.0%} per category, n >= {t['options_only_min_n']} | {v['verdicts']['options_only']} |",
-          f"| Key checks: blind reviewers agree with the key (every item) | {_pct(keys['accuracy'])} | {keys['n']} | none (checks the keys, not difficulty) | - |",
-          f"| Difficulty: blind exam accuracy on a stratified sample | {_pct(diff['accuracy'])} | {diff['n']} | "
+          f"| Key checks: blind reviewers agree with the key (every item) | {pct(keys['accuracy'])} | {keys['n']} | none (checks the keys, not difficulty) | - |",
+          f"| Difficulty: blind exam accuracy on a stratified sample | {pct(diff['accuracy'])} | {diff['n']} | "
           f"{t['difficulty_min']:.0%}-{t['difficulty_max']:.0%} on >= {t['difficulty_min_n']} sampled items, every miss adjudicated | {v['verdicts']['difficulty']} |",
-          f"| Trivial or clued items (sample) | {_pct(triv['rate'])} | {triv['n']} | <= {t['trivial_max']:.0%}, n >= {t['trivial_min_n']} | {v['verdicts']['trivial']} |",
-          f"| Numeric key at an inner rank | {_pct(v['numeric_inner_rank']['rate'])} | {v['numeric_inner_rank']['n']} | <= {t['inner_rank_max']:.0%} (chance 50%) | {v['verdicts']['numeric_inner_rank']} |",
-          f"| Key uniquely the longest option | {_pct(v['key_uniquely_longest']['rate'])} | {v['items']} | <= {t['key_longest_max']:.0%} | {v['verdicts']['key_uniquely_longest']} |",
+          f"| Trivial or clued items (sample) | {pct(triv['rate'])} | {triv['n']} | <= {t['trivial_max']:.0%}, n >= {t['trivial_min_n']} | {v['verdicts']['trivial']} |",
+          f"| Numeric key at an inner rank | {pct(v['numeric_inner_rank']['rate'])} | {v['numeric_inner_rank']['n']} | <= {t['inner_rank_max']:.0%} (chance 50%) | {v['verdicts']['numeric_inner_rank']} |",
+          f"| Key uniquely the longest option | {pct(v['key_uniquely_longest']['rate'])} | {v['items']} | <= {t['key_longest_max']:.0%} | {v['verdicts']['key_uniquely_longest']} |",
           f"| Letters balanced (max spread in a category) | {v['letters']['max_category_spread']} | {v['items']} | <= 1 | {v['verdicts']['letters_balanced']} |",
           f"| Subcategories with >= {t['min_subcategory']} items | {v['subcategories']['at_least_15']} of {v['subcategories']['of']} (smallest {v['subcategories']['min_size']}) | | all | {v['verdicts']['subcategories']} |",
           f"| Category totals exact | {'yes' if v['totals']['exact'] else 'no'} | {v['items']} | exact | {v['verdicts']['totals_exact']} |",
           f"| Embedding baselines per category | see below | | <= {t['embedding_category_max']:.0%} | {v['verdicts']['embedding_baselines']} |", "",
           f"Options-only answers: {who(opt)}; dates {dates(opt)}.",
-          f"Key checks: {who(keys)}; dates {dates(keys)}; {len(keys.get('disagreements', []))} disagreements with the key.",
+          f"Key checks: {who(keys)}; dates {dates(keys)}; {_plural(len(keys.get('disagreements', [])), 'disagreement')} with the key.",
           difficulty_summary(diff),
           trivia_summary(triv), ""]
     cats = [c.id for c in taxonomy.categories]
     emb, embo = v["baselines"]["embedding"], v["baselines"]["options_only_embedding"]
     L += ["| Per category | " + " | ".join(taxonomy.category_name(c) for c in cats) + " |", "|---|" + "---:|" * len(cats)]
     L.append("| Options only (n) | " + " | ".join(
-        f"{_pct(opt['categories'].get(c, {}).get('accuracy'))} ({opt['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
+        f"{pct(opt['categories'].get(c, {}).get('accuracy'))} ({opt['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
     L.append("| Key checks (n) | " + " | ".join(
-        f"{_pct(keys['categories'].get(c, {}).get('accuracy'))} ({keys['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
+        f"{pct(keys['categories'].get(c, {}).get('accuracy'))} ({keys['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
     L.append("| Difficulty: exam (n) | " + " | ".join(
-        f"{_pct(diff['categories'].get(c, {}).get('accuracy'))} ({diff['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
+        f"{pct(diff['categories'].get(c, {}).get('accuracy'))} ({diff['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
     L.append("| Trivial or clued (n) | " + " | ".join(
-        f"{_pct(triv['categories'].get(c, {}).get('rate'))} ({triv['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
-    L.append("| Numeric key at inner rank | " + " | ".join(_pct(v['numeric_inner_rank']['categories'].get(c)) for c in cats) + " |")
-    L.append("| Key uniquely longest | " + " | ".join(_pct(v['key_uniquely_longest']['categories'].get(c)) for c in cats) + " |")
+        f"{pct(triv['categories'].get(c, {}).get('rate'))} ({triv['categories'].get(c, {}).get('n', 0)})" for c in cats) + " |")
+    L.append("| Numeric key at inner rank | " + " | ".join(pct(v['numeric_inner_rank']['categories'].get(c)) for c in cats) + " |")
+    L.append("| Key uniquely longest | " + " | ".join(pct(v['key_uniquely_longest']['categories'].get(c)) for c in cats) + " |")
     for label, b in (("Embedding baseline", emb), ("Options-only embedding", embo)):
-        L.append(f"| {label} | " + " | ".join(_pct((b or {}).get("categories", {}).get(c)) for c in cats) + " |")
+        L.append(f"| {label} | " + " | ".join(pct((b or {}).get("categories", {}).get(c)) for c in cats) + " |")
     L.append("")
     if diff["misses"]:
         L += ["Exam misses and their adjudication:", "", "| Item | Key | Answered | Adjudication |", "|---|---|---|---|"]

@@ -73,13 +73,11 @@ def stats(
 
 
 def _print_validity(v: dict[str, Any] | None, fresh: bool) -> None:
-    from akb.build.validity import dates, difficulty_summary, trivia_summary, who
+    from akb.build.validity import dates, difficulty_summary, pct, trivia_summary, who
 
     if v is None:
         console.print("Validity: not measured (akb build validity)")
         return
-    def pct(x: float | None) -> str:
-        return "-" if x is None else f"{100 * x:.1f}%"
     t = Table(title=f"Validity (measured {v['computed'][:10]}" + ("" if fresh else "; [yellow]on a different item set[/yellow]") + ")")
     for col in ("Figure", "Value", "n", "Verdict"):
         t.add_column(col, justify="right" if col in ("Value", "n") else "left")
@@ -97,7 +95,7 @@ def _print_validity(v: dict[str, Any] | None, fresh: bool) -> None:
     t.add_row("Embedding baselines <= 30%", "", "", v["verdicts"]["embedding_baselines"])
     console.print(t)
     console.print(f"Options-only answered by: {who(o)}; dates {dates(o)}")
-    console.print(f"Key checks by: {who(k)}; dates {dates(k)}; {len(k.get('disagreements', []))} disagreements with the key")
+    console.print(f"Key checks by: {who(k)}; dates {dates(k)}; {len(k.get('disagreements', []))} disagreement(s) with the key")
     console.print(difficulty_summary(d))
     console.print(trivia_summary(tr))
 
