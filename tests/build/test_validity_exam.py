@@ -41,7 +41,7 @@ def make(n: int, *, cats: tuple[str, ...] = ("technical", "music")) -> list[Item
         key_check = Review(reviewer="anthropic:claude-checker", kind="model", at=AT, blind_answer=LETTERS[k],
                            verdict="accept", mode="blind", family="claude")
         out.append(Item(id=f"{cat}.{subs[cat]}.{i + 1:03d}", category=cat, subcategory=subs[cat],
-                        question=f"Which option answers question number {i}?", choices=choices, answer=LETTERS[k],  # type: ignore[arg-type]
+                        question=f"Which option answers question number {i}?", choices=choices, answer=LETTERS[k],
                         rationale="The rationale.", provenance=Provenance(method="llm-generated", by="anthropic:claude-writer", created=AT),
                         review=ReviewRecord(status="model-reviewed", reviews=[key_check])))
     return out
@@ -53,14 +53,14 @@ def wrong(it: Item) -> str:
 
 def examined(items: list[Item], misses: int) -> list[Item]:
     """Exam answers to every item: the first ``misses`` wrong, the rest right."""
-    answers = {it.id: BlindAnswer(id=it.id, answer=wrong(it) if k < misses else it.answer) for k, it in enumerate(items)}  # type: ignore[arg-type]
+    answers = {it.id: BlindAnswer(id=it.id, answer=wrong(it) if k < misses else it.answer) for k, it in enumerate(items)}
     done, missed = apply_exam_answers(items, answers, reviewer=EXAMINEE, sample="stratified n=320 seed=7", at=AT)
     assert len(missed) == misses
     return done
 
 
 def rule(items: list[Item], ids: list[str], verdict: str = "key-stands", at: datetime = LATER) -> list[Item]:
-    rulings = {i: Adjudication(id=i, verdict=verdict, note="The key is the textbook value; the examinee confused it "  # type: ignore[arg-type]
+    rulings = {i: Adjudication(id=i, verdict=verdict, note="The key is the textbook value; the examinee confused it "
                                                          "with the sibling quantity.") for i in ids}
     return apply_adjudications(items, rulings, by="person-1", kind="human", at=at)
 
@@ -117,7 +117,7 @@ def test_answers_and_rulings_made_before_the_text_changed_do_not_count() -> None
     d = validity([rewritten, *ruled[1:]])["difficulty"]
     assert d["n"] == 3 and rewritten.id not in {m["id"] for m in d["misses"]}
     # A fresh exam answer to the new text counts again, without the old ruling.
-    again, _ = apply_exam_answers([rewritten], {rewritten.id: BlindAnswer(id=rewritten.id, answer=wrong(rewritten))},  # type: ignore[arg-type]
+    again, _ = apply_exam_answers([rewritten], {rewritten.id: BlindAnswer(id=rewritten.id, answer=wrong(rewritten))},
                                   reviewer=EXAMINEE, at=LATER + timedelta(hours=1))
     d = validity([*again, *ruled[1:]])["difficulty"]
     assert d["n"] == 4 and rewritten.id in d["unadjudicated"]
@@ -221,6 +221,12 @@ def test_exam_trivia_and_adjudication_commands(tmp_path: Path) -> None:
     r = akb("build", "answers", str(src), str(ans), "--exam", "--sample", "35", "--seed", "4", "--reviewer", EXAMINEE, "--out", str(out.with_suffix(".x")))
     assert "not in the sample (stratified n=35 seed=4)" in one_line_error(r)
 
+    mpacket = tmp_path / "misses.jsonl"
+    r = akb("build", "packet", str(out), "--out", str(mpacket), "--misses")
+    assert r.returncode == 0, r.stderr
+    open_misses = [json.loads(x) for x in mpacket.read_text().splitlines()]
+    assert {m["id"] for m in open_misses} == {row["id"] for row in rows[:2]}
+    assert open_misses[0]["answered"][0]["reviewer"] == EXAMINEE and "rationale" in open_misses[0]
     r = akb("build", "adjudicate", str(out), "--id", rows[0]["id"], "--verdict", "key-stands", "--note", "The key holds.", "--by", "person-1")
     assert r.returncode == 0, r.stderr
     r = akb("build", "adjudicate", str(out), "--id", rows[5]["id"], "--verdict", "key-stands", "--note", "x", "--by", "person-1")

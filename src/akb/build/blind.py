@@ -18,6 +18,9 @@ says whether the options alone give the key away. A correct answer given with co
 must be rewritten - never an acceptance, and an options-only review never changes the
 review status: it checks the options, not the key. Every review records its mode
 (``blind`` / ``options-only``) and, for a model, its model family.
+
+Exam and trivia packets (the difficulty and the trivial-or-clued figures on a stratified
+sample) are made here too; their answers are recorded by :mod:`akb.build.exam`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError
 
@@ -86,6 +86,20 @@ def adjudication(item: Item) -> Review | None:
     """The latest current adjudication of the item, whoever made it."""
     found = [r for r in current_reviews(item) if r.mode == "adjudication"]
     return found[-1] if found else None
+
+
+def misses_packet(items: Sequence[Item]) -> list[dict[str, Any]]:
+    """What an adjudicator sees: each item with a current exam miss and no current ruling, with
+    its key, rationale and the examinees' answers and notes."""
+    rows: list[dict[str, Any]] = []
+    for it in items:
+        missed = exam_misses(it)
+        if not missed or adjudication(it) is not None:
+            continue
+        rows.append({"id": it.id, "question": it.question, "choices": dict(zip("ABCD", it.choices, strict=True)),
+                     "answer": it.answer, "rationale": it.rationale,
+                     "answered": [{"reviewer": r.reviewer, "answer": r.blind_answer, "note": r.note} for r in missed]})
+    return rows
 
 
 def _read(path: str | Path, model: type[BaseModel]) -> dict[str, BaseModel]:

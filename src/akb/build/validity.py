@@ -140,7 +140,7 @@ def difficulty_figures(items: Sequence[Item]) -> dict[str, Any]:
     for it, r in _answers(items, "exam"):
         if r.blind_answer != it.answer:
             missed[it.id].append(r)
-    misses = []
+    misses: list[dict[str, Any]] = []
     for iid in sorted(missed):
         it = by_id[iid]
         adj = adjudication(it)

@@ -203,24 +203,34 @@ def packet_cmd(
                                                       "taker sees them (the difficulty figure); needs --sample")] = False,
     trivia: Annotated[bool, typer.Option("--trivia", help="id, question, options and the key letter: does common sense "
                                                           "or a clue in the stem give the key? needs --sample")] = False,
+    misses: Annotated[bool, typer.Option("--misses", help="for an adjudicator: the exam misses not yet ruled on, with "
+                                                          "key, rationale and the examinees' answers")] = False,
     sample: Annotated[int | None, typer.Option(help="a stratified sample of this many items (per category in proportion, "
                                                     "at least 30 each) instead of every item")] = None,
     seed: Annotated[int, typer.Option(help="seed of the sample")] = 0,
 ) -> None:
     """Export a packet for a reviewer outside akb: blind key check (default), options-only,
-    exam or trivia."""
+    exam, trivia, or the exam misses to adjudicate."""
     from akb.bench.loader import load_items
     from akb.build.blind import make_packet, stratified_sample
     from akb.build.exam import sample_label
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
 
-    if options_only + exam + trivia > 1:
-        raise ConfigError("--options-only, --exam and --trivia are different packets: give one")
+    if options_only + exam + trivia + misses > 1:
+        raise ConfigError("--options-only, --exam, --trivia and --misses are different packets: give one")
     if (exam or trivia) and sample is None:
         raise ConfigError("an --exam or --trivia packet is a stratified sample: give --sample N (300 or more to be "
                           "measured) and --seed")
     items = load_items(file)
+    if misses:
+        from akb.build.exam import misses_packet
+
+        rows = misses_packet(items)
+        write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        console.print(f"{len(rows)} exam misses to adjudicate -> {out}; rulings come back as JSONL lines "
+                      '{"id", "verdict": "key-stands"|"fix", "note"} (akb build adjudicate --from)')
+        return
     if sample is not None:
         items = stratified_sample(items, sample, seed=seed)
     mode = "options-only" if options_only else "exam" if exam else "trivia" if trivia else "blind"
@@ -338,7 +348,8 @@ def adjudicate_cmd(
         from akb.bench.loader import validation_to_data_error
 
         try:
-            got = {item_id: Adjudication.model_validate({"id": item_id, "verdict": verdict, "note": note})}
+            one = Adjudication.model_validate({"id": item_id, "verdict": verdict, "note": note})
+            got = {one.id: one}
         except ValidationError as e:
             raise validation_to_data_error(e, file=None, line=None) from None
     items = load_items(file)
