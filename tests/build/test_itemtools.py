@@ -480,12 +480,13 @@ def test_validity_figures_from_recorded_answers() -> None:
     base = {"embedding": {"overall": {"accuracy": 0.3}, "categories": {"technical": {"accuracy": 0.25}, "music": {"accuracy": 0.5}}},
             "options-only:embedding": {"overall": {"accuracy": 0.2}, "categories": {"technical": {"accuracy": 0.2}, "music": {"accuracy": 0.2}}}}
     v = compute_validity(items, tax, baselines=base, at=AT)
-    o, b = v["options_only"], v["blind"]
+    o, b = v["options_only"], v["key_checks"]
     assert o["n"] == 7 and o["correct"] == 2 and o["categories"]["technical"] == {"n": 3, "correct": 1, "accuracy": 0.3333}
     assert o["answered_by"][0]["reviewer"] == "openai:gpt-4o" and o["answered_by"][0]["family"] == "gpt"
     assert o["dates"] == ["2026-12-07", "2026-12-07"]
-    assert b["n"] == 7 and b["correct"] == 6 and b["misses"] == [items[0].id]
-    assert v["verdicts"]["options_only"] == "not measured" and v["verdicts"]["blind"] == "not measured"  # n < 300
+    assert b["n"] == 7 and b["correct"] == 6 and b["disagreements"] == [items[0].id]
+    assert v["verdicts"]["options_only"] == "not measured" and "blind" not in v["verdicts"]  # key checks have no target
+    assert v["verdicts"]["difficulty"] == "not measured" and v["verdicts"]["trivial"] == "not measured"
     assert v["verdicts"]["embedding_baselines"] == "missed"  # music 50%
     assert v["totals"]["exact"] is False and v["verdicts"]["totals_exact"] == "missed"
     md = "\n".join(validity_markdown(v, items, tax))
@@ -511,7 +512,7 @@ def test_validity_command_stats_and_card(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "akb", "bench", "stats", str(src), "--validity", str(vpath), "--json"],
                        capture_output=True, text=True, timeout=120)
     s = json.loads(r.stdout)
-    assert s["validity"]["blind"]["n"] == 7 and s["validity_matches_items"] is True
+    assert s["validity"]["key_checks"]["n"] == 7 and s["validity_matches_items"] is True
 
 
 def test_release_writes_validity_and_changelog_and_v02_needs_siblings(tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ LETTERS = ("A", "B", "C", "D")
 Letter = Literal["A", "B", "C", "D"]
 ReviewStatus = Literal["draft", "auto-checked", "model-reviewed", "human-verified", "rejected"]
 ProvenanceMethod = Literal["authored", "llm-generated", "procedural"]
+ReviewMode = Literal["blind", "options-only", "exam", "trivia", "adjudication"]
+# Reviews that measure the benchmark, not accept its items: they never back a review status.
+MEASUREMENT_MODES = ("exam", "trivia", "adjudication")
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _WS_RE = re.compile(r"\s+")
@@ -60,9 +63,14 @@ class Review(_Strict):
     blind_answer: Letter | None = Field(None, description="the reviewer's answer before seeing the key")
     verdict: Literal["accept", "edit", "reject", "flag"] = "accept"
     note: str | None = None
-    mode: Literal["blind", "options-only"] | None = Field(
-        None, description="what the reviewer saw: the whole item without its key (blind) or only the four options")
+    mode: ReviewMode | None = Field(
+        None, description="what the review was: a key check with the whole item but not its key (blind), an answer "
+                          "from the four options alone (options-only), an examinee's answer on a sample (exam), a "
+                          "judgement whether common sense or a clue in the stem gives the key away (trivia), or a "
+                          "ruling on an exam miss (adjudication)")
     family: str | None = Field(None, description="model family of a model reviewer (claude, gpt, gemini, qwen, ...)")
+    sample: str | None = Field(None, description="the stratified sample an exam or trivia review belongs to, "
+                                                 "e.g. 'stratified n=320 seed=7'")
 
 
 class ReviewRecord(_Strict):
@@ -71,7 +79,7 @@ class ReviewRecord(_Strict):
 
     @model_validator(mode="after")
     def _status_is_backed_by_reviews(self) -> ReviewRecord:
-        kinds = {r.kind for r in self.reviews}
+        kinds = {r.kind for r in self.reviews if r.mode not in MEASUREMENT_MODES}
         if self.status == "human-verified" and "human" not in kinds:
             raise ValueError("status 'human-verified' needs at least one review of kind 'human'")
         if self.status == "model-reviewed" and not kinds & {"model", "human"}:

@@ -18,6 +18,9 @@ says whether the options alone give the key away. A correct answer given with co
 must be rewritten - never an acceptance, and an options-only review never changes the
 review status: it checks the options, not the key. Every review records its mode
 (``blind`` / ``options-only``) and, for a model, its model family.
+
+Exam and trivia packets (the difficulty and the trivial-or-clued figures on a stratified
+sample) are made here too; their answers are recorded by :mod:`akb.build.exam`.
 """
 
 from __future__ import annotations
@@ -73,13 +76,25 @@ def model_family(reviewer: str) -> str | None:
     return m.group(0) if m else None
 
 
-def make_packet(items: Sequence[Item], *, options_only: bool = False) -> list[dict[str, Any]]:
-    """What a reviewer sees: no key, no rationale, no review history; options-only: the id
-    and the four options, not even the question or the subcategory."""
+PacketMode = Literal["blind", "options-only", "exam", "trivia"]
+
+
+def make_packet(items: Sequence[Item], *, options_only: bool = False, mode: PacketMode | None = None) -> list[dict[str, Any]]:
+    """What a reviewer sees. Blind (a key check): id, category, subcategory, question and
+    options, no key, no rationale, no review history; options-only: the id and the four options,
+    not even the question; exam: the id, question and options, as a test taker sees them;
+    trivia: the id, question, options and the key letter (is the key given away without
+    auditory knowledge?)."""
+    mode = mode or ("options-only" if options_only else "blind")
     if len(items) >= 8 and len({i.answer for i in items}) == 1:
         raise DataError(f"every item has its key at {items[0].answer}: shuffle the options first (akb build assemble)")
-    if options_only:
+    if mode == "options-only":
         return [{"id": i.id, "choices": dict(zip("ABCD", i.choices, strict=True))} for i in items]
+    if mode == "exam":
+        return [{"id": i.id, "question": i.question, "choices": dict(zip("ABCD", i.choices, strict=True))} for i in items]
+    if mode == "trivia":
+        return [{"id": i.id, "question": i.question, "choices": dict(zip("ABCD", i.choices, strict=True)), "answer": i.answer}
+                for i in items]
     return [{"id": i.id, "category": i.category, "subcategory": i.subcategory, "question": i.question,
              "choices": dict(zip("ABCD", i.choices, strict=True))} for i in items]
 

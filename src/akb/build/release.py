@@ -217,8 +217,10 @@ def dataset_card(items: Sequence[Item], taxonomy: Taxonomy, *, version: str, bas
                     "| `rationale` | why the key is right (knowledge items) |",
                     "| `provenance` | `authored`, `llm-generated` or `procedural`; by whom; generator and parameters of computed items |",
                     "| `review` | status and every review: reviewer, kind (human/model/auto), time, blind answer, verdict; "
-                    "from v0.2 the mode (`blind`: the item without its key, `options-only`: the four options without the "
-                    "question) and a model reviewer's family |",
+                    "from v0.2 the mode (`blind`: a key check, the item without its key; `options-only`: the four options "
+                    "without the question; `exam`: an examinee's answer on the validity sample; `trivia`: is the key "
+                    "given away without auditory knowledge; `adjudication`: a ruling on an exam miss; the last three "
+                    "never change the status), a model reviewer's family and the sample |",
                     "| `meta.siblings` | from v0.2: for each distractor, the closely related sibling question it is the "
                     "right answer to |",
                     "| `option_order` | the recorded permutation that balanced the gold letters |", "",

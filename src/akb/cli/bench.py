@@ -73,17 +73,19 @@ def stats(
 
 
 def _print_validity(v: dict[str, Any] | None, fresh: bool) -> None:
+    from akb.build.validity import dates, difficulty_summary, pct, trivia_summary, who
+
     if v is None:
         console.print("Validity: not measured (akb build validity)")
         return
-    def pct(x: float | None) -> str:
-        return "-" if x is None else f"{100 * x:.1f}%"
     t = Table(title=f"Validity (measured {v['computed'][:10]}" + ("" if fresh else "; [yellow]on a different item set[/yellow]") + ")")
     for col in ("Figure", "Value", "n", "Verdict"):
         t.add_column(col, justify="right" if col in ("Value", "n") else "left")
-    o, b = v["options_only"], v["blind"]
+    o, k, d, tr = v["options_only"], v["key_checks"], v["difficulty"], v["trivia"]
     t.add_row("Options only (question hidden)", pct(o["accuracy"]), str(o["n"]), v["verdicts"]["options_only"])
-    t.add_row("Blind accuracy", pct(b["accuracy"]), str(b["n"]), v["verdicts"]["blind"])
+    t.add_row("Key checks (blind reviews agree with the key)", pct(k["accuracy"]), str(k["n"]), "- (not difficulty)")
+    t.add_row("Difficulty (exam accuracy on the sample)", pct(d["accuracy"]), str(d["n"]), v["verdicts"]["difficulty"])
+    t.add_row("Trivial or clued (sample)", pct(tr["rate"]), str(tr["n"]), v["verdicts"]["trivial"])
     t.add_row("Numeric key at an inner rank", pct(v["numeric_inner_rank"]["rate"]), str(v["numeric_inner_rank"]["n"]),
               v["verdicts"]["numeric_inner_rank"])
     t.add_row("Key uniquely longest", pct(v["key_uniquely_longest"]["rate"]), str(v["items"]), v["verdicts"]["key_uniquely_longest"])
@@ -92,8 +94,10 @@ def _print_validity(v: dict[str, Any] | None, fresh: bool) -> None:
     t.add_row("Totals exact", "yes" if v["totals"]["exact"] else "no", str(v["items"]), v["verdicts"]["totals_exact"])
     t.add_row("Embedding baselines <= 30%", "", "", v["verdicts"]["embedding_baselines"])
     console.print(t)
-    who = "; ".join(f"{a['reviewer']} (n={a['n']})" for a in o["answered_by"]) or "nobody yet"
-    console.print(f"Options-only answered by: {who}")
+    console.print(f"Options-only answered by: {who(o)}; dates {dates(o)}")
+    console.print(f"Key checks by: {who(k)}; dates {dates(k)}; {len(k.get('disagreements', []))} disagreement(s) with the key")
+    console.print(difficulty_summary(d))
+    console.print(trivia_summary(tr))
 
 
 @app.command()

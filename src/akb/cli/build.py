@@ -199,23 +199,49 @@ def packet_cmd(
     out: Annotated[Path, typer.Option(help="packet JSONL for the reviewer (no keys, no rationales)")],
     options_only: Annotated[bool, typer.Option("--options-only", help="ids and the four options only, no question: "
                                                                      "can the options alone tell the key?")] = False,
+    exam: Annotated[bool, typer.Option("--exam", help="an exam for an examinee: id, question and options, as a test "
+                                                      "taker sees them (the difficulty figure); needs --sample")] = False,
+    trivia: Annotated[bool, typer.Option("--trivia", help="id, question, options and the key letter: does common sense "
+                                                          "or a clue in the stem give the key? needs --sample")] = False,
+    misses: Annotated[bool, typer.Option("--misses", help="for an adjudicator: the exam misses not yet ruled on, with "
+                                                          "key, rationale and the examinees' answers")] = False,
     sample: Annotated[int | None, typer.Option(help="a stratified sample of this many items (per category in proportion, "
                                                     "at least 30 each) instead of every item")] = None,
     seed: Annotated[int, typer.Option(help="seed of the sample")] = 0,
 ) -> None:
-    """Export a blind-review (or options-only) packet for a reviewer outside akb."""
+    """Export a packet for a reviewer outside akb: blind key check (default), options-only,
+    exam, trivia, or the exam misses to adjudicate."""
     from akb.bench.loader import load_items
     from akb.build.blind import make_packet, stratified_sample
+    from akb.build.exam import sample_label
+    from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
 
+    if options_only + exam + trivia + misses > 1:
+        raise ConfigError("--options-only, --exam, --trivia and --misses are different packets: give one")
+    if (exam or trivia) and sample is None:
+        raise ConfigError("an --exam or --trivia packet is a stratified sample: give --sample N (300 or more to be "
+                          "measured) and --seed")
     items = load_items(file)
+    if misses:
+        from akb.build.exam import misses_packet
+
+        rows = misses_packet(items)
+        write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        console.print(f"{len(rows)} exam misses to adjudicate -> {out}; rulings come back as JSONL lines "
+                      '{"id", "verdict": "key-stands"|"fix", "note"} (akb build adjudicate --from)')
+        return
     if sample is not None:
         items = stratified_sample(items, sample, seed=seed)
-    rows = make_packet(items, options_only=options_only)
+    mode = "options-only" if options_only else "exam" if exam else "trivia" if trivia else "blind"
+    rows = make_packet(items, mode=mode)  # type: ignore[arg-type]
     write_json_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    what = "options-only packet (no questions)" if options_only else "blind packet"
-    console.print(f"{len(rows)} items -> {out} ({what}); answers come back as JSONL lines "
-                  "{\"id\", \"answer\", \"note\", \"flag\", \"confidence\"}")
+    what = {"options-only": "options-only packet (no questions)", "blind": "blind key-check packet",
+            "exam": "exam packet", "trivia": "trivia packet (with keys)"}[mode]
+    line = ('{"id", "trivial": true|false, "reason"}' if trivia else
+            '{"id", "answer", "confidence", "note"}' if exam else '{"id", "answer", "note", "flag", "confidence"}')
+    console.print(f"{len(rows)} items -> {out} ({what}" + (f", {sample_label(sample, seed)}" if sample is not None else "")
+                  + f"); answers come back as JSONL lines {line}")
 
 
 @app.command("answers")
@@ -227,22 +253,57 @@ def answers_cmd(
     kind: Annotated[str, typer.Option(help="model or human")] = "model",
     options_only: Annotated[bool, typer.Option("--options-only", help="the answers are to an options-only packet: "
                                                                      "a confident correct answer flags the item")] = False,
+    exam: Annotated[bool, typer.Option("--exam", help="the answers are an examinee's, to an --exam packet: recorded as "
+                                                      "exam reviews (the difficulty figure); misses await adjudication")] = False,
+    trivia: Annotated[bool, typer.Option("--trivia", help="the lines are trivia judgements {id, trivial, reason} to a "
+                                                          "--trivia packet")] = False,
+    sample: Annotated[int | None, typer.Option(help="--exam/--trivia: the --sample the packet was made with")] = None,
+    seed: Annotated[int, typer.Option(help="--exam/--trivia: the --seed the packet was made with")] = 0,
     family: Annotated[str | None, typer.Option(help="model family of a model reviewer (default: from the reviewer spec)")] = None,
 ) -> None:
-    """Import blind answers (agreement marks a draft model-reviewed, disagreement flags it) or
-    options-only answers (a confident correct answer flags the item; the status never changes)."""
+    """Import blind key-check answers (agreement marks a draft model-reviewed, disagreement
+    flags it), options-only answers (a confident correct answer flags the item), exam answers
+    or trivia judgements (these two measure the benchmark: the status never changes)."""
     from akb.bench.loader import load_items
     from akb.build.blind import apply_blind_answers, model_family, read_answers
+    from akb.build.exam import (
+        apply_exam_answers,
+        apply_trivia,
+        check_sample,
+        read_trivia,
+        sample_label,
+    )
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
 
     if kind not in ("model", "human"):
         raise ConfigError("--kind must be 'model' or 'human'")
+    if options_only + exam + trivia > 1:
+        raise ConfigError("--options-only, --exam and --trivia are different packets: give one")
+    if (exam or trivia) and sample is None:
+        raise ConfigError("exam and trivia answers belong to a stratified sample: give the --sample and --seed of the packet")
     items = load_items(file)
     if reviewer in {i.provenance.by for i in items}:
         raise ConfigError(f"{reviewer} wrote some of these items; a blind review needs someone else")
     if kind == "model" and not (family or model_family(reviewer)):
         raise ConfigError(f"cannot tell the model family of {reviewer!r}: pass --family")
+    if exam or trivia:
+        assert sample is not None
+        got = read_trivia(answers) if trivia else read_answers(answers)
+        sampled = check_sample(items, list(got), n=sample, seed=seed)
+        label = sample_label(sample, seed)
+        if trivia:
+            done, flagged = apply_trivia(items, got, reviewer=reviewer, kind=kind, sample=label, family=family)  # type: ignore[arg-type]
+        else:
+            done, flagged = apply_exam_answers(items, got, reviewer=reviewer, kind=kind, sample=label, family=family)  # type: ignore[arg-type]
+        write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
+        for it in flagged:
+            console.print(f"[yellow]{'trivial' if trivia else 'missed'}[/yellow] {it.id}: {it.review.reviews[-1].note}")
+        missing = len(sampled) - len(got)
+        what = "trivial or clued" if trivia else "misses to adjudicate (akb build adjudicate)"
+        console.print(f"{len(got)} of {len(sampled)} sampled items ({label}) -> {out}; {len(flagged)} {what}"
+                      + (f"; [yellow]{missing} sampled items without an answer[/yellow]" if missing else ""))
+        return
     done, flagged = apply_blind_answers(items, read_answers(answers), reviewer=reviewer, kind=kind,  # type: ignore[arg-type]
                                         options_only=options_only, family=family)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
@@ -250,6 +311,54 @@ def answers_cmd(
         console.print(f"[yellow]flagged[/yellow] {it.id}: {it.review.reviews[-1].note}")
     what = "options alone give the key away" if options_only else "to fix or drop"
     console.print(f"{len(items)} items -> {out}; {len(flagged)} flagged ({what})")
+
+
+@app.command("adjudicate")
+def adjudicate_cmd(
+    file: Annotated[Path, typer.Argument(help="items JSONL with the exam answers")],
+    by: Annotated[str, typer.Option(help="who rules (a person's id or a model spec)")],
+    item_id: Annotated[str | None, typer.Option("--id", help="the missed item")] = None,
+    verdict: Annotated[str | None, typer.Option(help="key-stands (the note is the rationale) or fix (the item must be "
+                                                     "rewritten; the miss stays open until it is)")] = None,
+    note: Annotated[str | None, typer.Option(help="why the key stands, a rationale a specialist would accept; or what is wrong")] = None,
+    rulings: Annotated[Path | None, typer.Option("--from", help="JSONL of rulings {id, verdict, note} instead of --id")] = None,
+    kind: Annotated[str, typer.Option(help="human or model")] = "human",
+    family: Annotated[str | None, typer.Option(help="model family of a model adjudicator (default: from --by)")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to write the items (default: FILE itself)")] = None,
+) -> None:
+    """Record a ruling on an exam miss: the key stands (with its rationale) or the item is to
+    be fixed. A ruling never changes the review status."""
+    from akb.bench.loader import load_items
+    from akb.build.blind import model_family
+    from akb.build.exam import Adjudication, apply_adjudications, read_adjudications
+    from akb.core.errors import ConfigError
+    from akb.core.jsonl import write_json_atomic
+
+    if kind not in ("model", "human"):
+        raise ConfigError("--kind must be 'model' or 'human'")
+    if kind == "model" and not (family or model_family(by)):
+        raise ConfigError(f"cannot tell the model family of {by!r}: pass --family")
+    if (rulings is None) == (item_id is None):
+        raise ConfigError("give either --id with --verdict and --note, or --from a JSONL of rulings")
+    if rulings is not None:
+        got = read_adjudications(rulings)
+    else:
+        from pydantic import ValidationError
+
+        from akb.bench.loader import validation_to_data_error
+
+        try:
+            one = Adjudication.model_validate({"id": item_id, "verdict": verdict, "note": note})
+            got = {one.id: one}
+        except ValidationError as e:
+            raise validation_to_data_error(e, file=None, line=None) from None
+    items = load_items(file)
+    done = apply_adjudications(items, got, by=by, kind=kind, family=family, source=rulings)  # type: ignore[arg-type]
+    dest = out or file
+    write_json_atomic(dest, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
+    for a in got.values():
+        console.print(f"{a.id}: {a.verdict} ({a.note})")
+    console.print(f"{len(got)} ruling(s) by {by} -> {dest}")
 
 
 @app.command("regen-procedural")
@@ -323,7 +432,8 @@ def validity_cmd(
                                                                              "baselines now (needs the embedding model)")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Validity figures: options-only and blind accuracy from the recorded answers, numeric
+    """Validity figures: options-only accuracy, key checks (blind reviews), difficulty (exam
+    accuracy on the sample, misses and their adjudication), trivial or clued rate, numeric
     inner-rank rate, key-uniquely-longest rate, letters, subcategory sizes, totals, baselines."""
     from akb.bench.loader import default_items_path, load_items
     from akb.bench.taxonomy import load_taxonomy
@@ -346,9 +456,19 @@ def validity_cmd(
     if as_json:
         console.print_json(json.dumps(v))
     else:
-        o, b = v["options_only"], v["blind"]
-        console.print(f"options-only {o['accuracy']} (n={o['n']}), blind {b['accuracy']} (n={b['n']}), "
+        from akb.build.validity import difficulty_summary, trivia_summary
+
+        o, k, d, tr = v["options_only"], v["key_checks"], v["difficulty"], v["trivia"]
+        console.print(f"options-only {o['accuracy']} (n={o['n']}), key checks {k['accuracy']} (n={k['n']}), "
+                      f"difficulty (exam) {d['accuracy']} (n={d['n']}), trivial {tr['rate']} (n={tr['n']}), "
                       f"numeric inner rank {v['numeric_inner_rank']['rate']} (n={v['numeric_inner_rank']['n']}), "
                       f"key uniquely longest {v['key_uniquely_longest']['rate']}")
+        console.print(difficulty_summary(d))
+        for m in d["misses"]:
+            adj = m["adjudication"]
+            console.print(f"  miss {m['id']}: key {m['key']}, answered "
+                          + ", ".join(f"{a['answer'] or 'none'} ({a['reviewer']})" for a in m["answers"])
+                          + (f"; {adj['verdict']} by {adj['by']}: {adj['note']}" if adj else "; [yellow]not adjudicated[/yellow]"))
+        console.print(trivia_summary(tr))
         console.print(f"verdicts: {v['verdicts']}")
     console.print(f"-> {dest}")
