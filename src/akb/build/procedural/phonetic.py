@@ -520,7 +520,7 @@ def _homophone_pairs() -> dict[str, tuple[str, ...]]:
         if len({strip(p) for p in prons}) == 1 and w not in NOT_WORDS:
             by[strip(prons[0])].append(w)
     out: dict[str, tuple[str, ...]] = {}
-    for pron, ws in by.items():
+    for ws in by.values():
         if len(ws) < 2 or re.search(r"\b(EH|AE|EY|AA|AO|IH|IY|UH|UW|OW|AH)\d R \w+\d", " ".join(lex[ws[0]][0])):
             continue
         for w in ws:
