@@ -77,7 +77,10 @@ def _rebuilt_drafts(gen: Generator, olds: Sequence[Item], salt: str, tries: int 
         if len(out) == len(olds):
             break
         d = gen.make(rng)
-        if d is None or normalise_text(d.question) in taken_q or used & {c.lower() for c in d.choices}:
+        if d is None:
+            continue
+        words = {c.lower() for c in d.choices} | {str(d.params[k]).lower() for k in ("reference", "target") if k in d.params}
+        if normalise_text(d.question) in taken_q or used & words:
             continue
         if gen.spread is not None and counts:
             v = gen.spread(d.params)
@@ -92,7 +95,7 @@ def _rebuilt_drafts(gen: Generator, olds: Sequence[Item], salt: str, tries: int 
         except ValueError:
             continue
         taken_q.add(normalise_text(d.question))
-        used |= {c.lower() for c in d.choices}
+        used |= words
         if gen.spread is not None:
             counts[gen.spread(d.params)] += 1
         out.append(d)

