@@ -53,9 +53,12 @@ def bare(p: list[str]) -> tuple[str, ...]:
 @pytest.mark.parametrize("seed", [0, 7])
 def test_phonetic_keys_hold_in_the_raw_dictionary(seed: int) -> None:
     for d in generate("phonetic.stress_position", 8, seed=seed):
-        (ref,) = raw_all(d.params["reference"], stress_at)
-        assert raw_all(d.choices[0], stress_at) == {ref}
-        assert all(ref not in raw_all(w, stress_at) for w in d.choices[1:])
+        # four words of one length, each stressed (in every raw pronunciation) on its own syllable
+        stresses = [raw_all(w, stress_at) for w in d.choices]
+        assert all(len(st) == 1 for st in stresses) and len(set().union(*stresses)) == 4
+        assert stresses[0] == {d.params["position"]} and {len(raw_all(w, n_syl)) for w in d.choices} == {1}
+        if "reference" in d.params:
+            assert raw_all(d.params["reference"], stress_at) == {d.params["position"]}
     for d in generate("phonetic.syllable_count", 8, seed=seed):
         (n,) = raw_all(d.params["word"], n_syl)
         assert d.choices[0] == ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"][n - 1]
@@ -67,10 +70,14 @@ def test_phonetic_keys_hold_in_the_raw_dictionary(seed: int) -> None:
         (t,) = raw_all(d.params["target"], bare)
         assert raw_all(d.choices[0], bare) == {t}
         assert all(t not in raw_all(w, bare) for w in d.choices[1:])
+        # every option has a homophone of its own (the word its sibling question names)
+        for s in d.meta["siblings"]:
+            partner = s["question"].rsplit("'", 2)[1]
+            assert raw_all(partner, bare) == raw_all(s["option"], bare) and partner != s["option"]
     for d in generate("phonetic.phoneme", 8, seed=seed):
         ph = d.params["phone"]
         assert all(ph in p for p in raw_all(d.choices[0], bare))
-        assert all(ph not in p for w in d.choices[1:] for p in raw_all(w, bare))
+        assert all(d.params["spelling"] in w for w in d.choices)
         assert "CMU Pronouncing Dictionary" in d.question  # the reference is named
 
 

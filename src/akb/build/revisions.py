@@ -1,7 +1,8 @@
 """Merge a revision round into the benchmark (``akb build merge-revisions``), e.g. v0.1 -> v0.2.
 
 Inputs: the shipped file, the writers' revision files (every item of their share, in input
-order; ``meta.v02.change`` = ``siblings`` | ``rewritten`` | ``replaced``; a replacement
+order; ``meta.revision.change`` = ``siblings`` | ``rewritten`` | ``replaced``, with ``why``;
+files of the v0.2 round say ``meta.v02`` instead, which is still read; a replacement
 carries the id it replaces and ``meta.replaces``) and the regenerated procedural items
 (:mod:`akb.build.regen`). Output: the new file and a changelog entry.
 
@@ -10,7 +11,10 @@ carries the id it replaces and ``meta.replaces``) and the regenerated procedural
   options-only review) and its old reviews stay, after a note that they concern the old text.
 - A replacement gets a new id, the next free number in its subcategory (numbers of retired
   items are never reused); the old id is retired and listed in the changelog with the reason.
-- Procedural items come from the regeneration: same ids, keys recomputed from parameters.
+- Procedural items come from the regeneration: same ids, keys recomputed from parameters. One
+  whose generator design changed (``meta.revision.change = "rewritten"``: new question, options
+  and parameters, same generator and key letter) is merged as rewritten: back to draft, its old
+  reviews kept after the note, listed in the changelog with the reason.
 - A row without ``meta.v02`` (a writer did not reach it) leaves the shipped item as it was.
 Category and subcategory totals stay exact (one replacement per retired item, same
 subcategory) and the key keeps its letter, so letter balance holds; both are verified.
@@ -65,6 +69,13 @@ def _written_order(choices: Sequence[str], answer: str) -> list[int]:
     return [written.index(c) for c in choices]
 
 
+def revision_of(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The row's revision marker: ``meta.revision`` (v0.3 on), else the v0.2 round's ``meta.v02``."""
+    meta = meta or {}
+    v = meta.get("revision") or meta.get("v02")
+    return v if isinstance(v, dict) else None
+
+
 def _note(at: datetime, text: str) -> Review:
     return Review(reviewer=MERGER, kind="auto", at=at, verdict="edit", note=text)
 
@@ -104,13 +115,13 @@ def merge_revisions(
         old = by_id[rid]
         if old.provenance.method == "procedural" or (rec.get("provenance") or {}).get("method") == "procedural":
             continue  # procedural items come from the regeneration
-        v = (rec.get("meta") or {}).get("v02")
+        v = revision_of(rec.get("meta"))
         if not v:
             unrevised.append(rid)
             continue
         change = v.get("change")
         if change not in CHANGES:
-            raise DataError(f"{where}: meta.v02.change must be one of {', '.join(CHANGES)}, got {change!r}")
+            raise DataError(f"{where}: meta.revision.change must be one of {', '.join(CHANGES)}, got {change!r}")
         try:
             new = Item.model_validate(rec)
         except ValidationError as e:
@@ -129,7 +140,7 @@ def merge_revisions(
                 problems.append(f"{rid}: marked 'siblings' but its text changed; merged as rewritten")
                 change = "rewritten"
             else:
-                meta = {**old.meta, "siblings": new.meta["siblings"], "v02": v}
+                meta = {**old.meta, "siblings": new.meta["siblings"], "revision" if "revision" in new.meta else "v02": v}
                 for k in ("difficulty",):
                     if k in new.meta:
                         meta[k] = new.meta[k]
@@ -156,7 +167,7 @@ def merge_revisions(
         retired.append({"id": rid, "replaced_by": new_id, "why": why})
         changed.append({"id": new_id, "change": "added", "replaces": rid, "why": why})
 
-    regen_ids: dict[str, list[str]] = {"options_regenerated": [], "siblings_only": []}
+    regen_ids: dict[str, list[str]] = {"options_regenerated": [], "siblings_only": [], "rewritten": []}
     if procedural is not None:
         for it in procedural:
             if it.provenance.method != "procedural":
@@ -164,15 +175,34 @@ def merge_revisions(
             if it.id not in by_id or by_id[it.id].provenance.method != "procedural":
                 raise DataError(f"regenerated procedural item {it.id} is not a procedural item of the base file")
             old = by_id[it.id]
-            if (it.question, it.answer_text, it.provenance.params) != (old.question, old.answer_text, old.provenance.params):
-                raise DataError(f"regenerated {it.id} changed its question, key or parameters")
+            if it == old:
+                continue  # already as shipped
+            v = revision_of(it.meta) or {}
+            why = str(v.get("why") or "")
+            if (it.question, it.provenance.params) != (old.question, old.provenance.params) or it.answer_text != old.answer_text:
+                # a new design of its generator: same generator, category and key letter, new text
+                if v.get("change") != "rewritten":
+                    raise DataError(f"regenerated {it.id} changed its question, key or parameters without "
+                                    "meta.revision.change = 'rewritten'")
+                if (it.provenance.generator, it.category, it.subcategory) != (old.provenance.generator, old.category, old.subcategory):
+                    raise DataError(f"regenerated {it.id} changed its generator or subcategory")
+                if it.answer != old.answer:
+                    raise DataError(f"regenerated {it.id} moved its key from {old.answer} to {it.answer} (letter balance)")
+                for w in sibling_problems(it):
+                    problems.append(f"{it.id}: siblings: {w}")
+                if it.review.status != "draft" or it.review.reviews[:len(old.review.reviews)] != old.review.reviews:
+                    it = it.model_copy(update={"review": ReviewRecord(status="draft", reviews=[*old.review.reviews, _note(
+                        at, f"rewritten for v{version} ({why or 'new generator design'}); the reviews above concern the earlier "
+                            "text, status reset to draft until it is reviewed again (blind and options-only)")])})
+                out[it.id] = it
+                regen_ids["rewritten"].append(it.id)
+                changed.append({"id": it.id, "change": "rewritten", "why": why})
+                continue
             out[it.id] = it
-            ch = (it.meta.get("v02") or {}).get("change")
-            if ch == "rewritten":
+            if v.get("change") == "rewritten":
                 regen_ids["options_regenerated"].append(it.id)
-                changed.append({"id": it.id, "change": "options regenerated",
-                                "why": (it.meta.get("v02") or {}).get("why", "")})
-            else:
+                changed.append({"id": it.id, "change": "options regenerated", "why": why})
+            elif "siblings" not in old.meta:
                 regen_ids["siblings_only"].append(it.id)
 
     items = sorted(out.values(), key=lambda i: i.id)
@@ -193,15 +223,18 @@ def merge_revisions(
         assert isinstance(st, dict)
         if st["gold_spread"] > 1:
             problems.append(f"{cat}: gold letters {st['gold_letters']} differ by more than one")
-    missing = sorted(i for i in by_id if i not in seen and by_id[i].provenance.method != "procedural")
+    # Items no revision file mentions count as not revised only when there were revision files
+    # (a round of procedural rebuilds alone, like v0.3's, leaves the written items as they are).
+    missing = sorted(i for i in by_id if i not in seen and by_id[i].provenance.method != "procedural") if revisions else []
     entry = {
         "version": version,
         "date": at.isoformat().replace("+00:00", "Z"),
         "summary": {
             "items": len(items),
             "unchanged_with_siblings": counts["siblings"],
-            "rewritten": sum(1 for c in changed if c["change"] == "rewritten"),
+            "rewritten": sum(1 for c in changed if c["change"] == "rewritten") - len(regen_ids["rewritten"]),
             "replaced": len(retired),
+            "procedural_rewritten": len(regen_ids["rewritten"]),
             "procedural_options_regenerated": len(regen_ids["options_regenerated"]),
             "procedural_siblings_added": len(regen_ids["siblings_only"]),
             "not_revised": len(unrevised) + len(missing),

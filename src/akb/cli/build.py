@@ -365,6 +365,8 @@ def adjudicate_cmd(
 def regen_procedural_cmd(
     out: Annotated[Path, typer.Option(help="where to write the items (every item; procedural ones regenerated)")],
     file: Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")] = None,
+    version: Annotated[str, typer.Option(help="the version the regenerated items go into (named in the review notes)")] = "0.3",
+    changed_only: Annotated[bool, typer.Option("--changed-only", help="write only the items regeneration changed")] = False,
 ) -> None:
     """Give the procedural items sibling questions and, for numeric generators, new options
     with the key's rank spread evenly; ids, questions, parameters and keys stay."""
@@ -372,16 +374,21 @@ def regen_procedural_cmd(
     from akb.build.regen import regenerate_procedural
     from akb.core.jsonl import write_json_atomic
 
-    items, rep = regenerate_procedural(load_items(file or default_items_path()))
+    items, rep = regenerate_procedural(load_items(file or default_items_path()), version=version)
+    if changed_only:
+        changed = {*rep.rewritten, *rep.options_regenerated, *rep.siblings_only}
+        items = [i for i in items if i.id in changed]
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in items))
     console.print(f"{len(items)} items -> {out}: {json.dumps(rep.summary())}")
 
 
 @app.command("merge-revisions")
 def merge_revisions_cmd(
-    revised: Annotated[list[Path], typer.Argument(help="the writers' revision files (JSONL, e.g. /work/items/out/*.jsonl)")],
     out: Annotated[Path, typer.Option(help="where to write the merged items (may be the base file itself)")],
-    version: Annotated[str, typer.Option(help="the version this revision round makes")] = "0.2",
+    revised: Annotated[list[Path] | None, typer.Argument(help="the writers' revision files (JSONL, e.g. /work/items/out/*.jsonl; "
+                                                              "rows marked meta.revision, or meta.v02 from the v0.2 round); "
+                                                              "none for a round of procedural rebuilds only")] = None,
+    version: Annotated[str, typer.Option(help="the version this revision round makes (0.2, 0.3, ...)")] = "0.2",
     base: Annotated[Path | None, typer.Option(help="the released file (default: the shipped AKB-2000)")] = None,
     procedural: Annotated[Path | None, typer.Option(help="regenerated procedural items (akb build regen-procedural); "
                                                          "default: regenerate from the base now")] = None,
@@ -390,8 +397,9 @@ def merge_revisions_cmd(
     strict: Annotated[bool, typer.Option("--strict", help="refuse to write when any problem is found")] = False,
 ) -> None:
     """Merge a revision round: new ids for replacements, rewritten items back to draft (old
-    reviews kept with a note), procedural items regenerated, totals and letters verified, and
-    a changelog entry (changed ids, retired ids and why)."""
+    reviews kept with a note), procedural items regenerated (those of an outdated generator
+    design rebuilt under the same id and key letter, as rewritten), totals and letters
+    verified, and a changelog entry (changed ids, retired ids and why)."""
     from akb.bench.loader import default_items_path, load_items
     from akb.bench.taxonomy import load_taxonomy
     from akb.build.regen import regenerate_procedural
@@ -405,9 +413,9 @@ def merge_revisions_cmd(
     from akb.core.jsonl import write_json_atomic
 
     base_items = load_items(base or default_items_path())
-    proc = load_items(procedural) if procedural else regenerate_procedural(base_items)[0]
+    proc = load_items(procedural) if procedural else regenerate_procedural(base_items, version=version)[0]
     tax = load_taxonomy()
-    res = merge_revisions(base_items, read_revisions(revised), proc, version=version,
+    res = merge_revisions(base_items, read_revisions(revised or []), proc, version=version,
                           totals={c.id: c.total for c in tax.categories})
     for p in res.problems:
         console.print(f"[yellow]problem[/yellow] {p}")

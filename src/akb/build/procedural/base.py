@@ -49,6 +49,11 @@ class Generator:
     siblings: Callable[[dict[str, Any], str], str] | None = None
     # params -> candidate distractors [(option text, sibling question)], most plausible first
     pool: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    # params -> why an item made by an earlier design of this generator must be rebuilt (its
+    # options leak the key), or None; regeneration then draws a new item for the same id
+    outdated: Callable[[dict[str, Any]], str | None] | None = None
+    # params -> what regeneration spreads evenly over a rebuilt set (the asked stress position)
+    spread: Callable[[dict[str, Any]], Any] | None = None
 
 
 GENERATORS: dict[str, Generator] = {}

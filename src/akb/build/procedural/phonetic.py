@@ -44,6 +44,10 @@ OTHER_SPELLINGS = {"ZH": ("z", "g", "j"), "S": ("s", "x", "z"), "JH": ("j", "dg"
                    "UH": ("u",), "K": ("k", "q", "x"), "G": ("x",)}
 
 Pron = tuple[str, ...]
+# Foreign words, slang, abbreviations and names that wordfreq counts as frequent.
+NOT_WORDS = frozenset("sur bae cum aye dae dey sie tue nee mir mor lew ich ide psi rah tri shi howe carr parr kat wynn singh "
+                      "reddy ryder rohan hearst hurst derry dunne mellon webber weber cain khan con coco mein diem dis tho tec "
+                      "pic pac lac sac roc spec lim dum til mil bel blanc franc sine yea nye singh amin slough jihad bali chico khalifa pico chino prima kodak kelly".split())
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +67,7 @@ def proper_names() -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
 def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pron]]:
     """Common lower-case English words and their cmudict pronunciations.
 
@@ -80,7 +84,7 @@ def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pro
     names_ = proper_names()
     out: dict[str, list[Pron]] = {}
     for word, prons in cmudict.dict().items():
-        if not (word.isalpha() and word.islower() and len(word) >= 3 and word in web2):
+        if not (word.isalpha() and word.islower() and len(word) >= 3 and word in web2) or word in NOT_WORDS:
             continue
         z = zipf_frequency(word, "en")
         if z < min_zipf or (word in names_ and z < name_zipf):
@@ -157,7 +161,126 @@ def _stress_pools() -> dict[tuple[int, int], list[str]]:
     return pools
 
 
+# v0.3: parallel option sets. Four words of one syllable count whose primary stress falls on
+# four different syllables: each option is the key of "stressed on syllable N?" for its own N,
+# so the options alone cannot tell which N was asked (v0.2 asked for the odd one out: one word
+# stressed like a reference word, often sharing its suffix, three stressed elsewhere).
+STRESS_SETS = {5: (1, 2, 3, 4), 6: (2, 3, 4, 5)}  # syllable count -> the four positions used
+# Suffixes whose stress rule is regular: (suffix, syllables from the end that carry the stress,
+# counting the last as 1). A word that breaks its suffix's rule in cmudict is a dictionary slip
+# ('algorithmic' stressed on the first syllable) or a variant, and is left out.
+SUFFIX_STRESS = [("ology", 3), ("ologist", 3), ("ography", 3), ("ically", 3), ("ical", 3), ("ics", 2), ("ic", 2), ("ity", 3), ("tion", 2), ("sion", 2),
+                 ("cially", 3), ("tially", 3), ("cial", 2), ("tial", 2), ("ious", 2), ("ian", 2)]
+STRESS_MIN_ZIPF = 2.5  # derived, less frequent words ('accountability', 'idiosyncratic') are the point
+
+
+def suffix_rule(word: str, k: int) -> int | None:
+    """The stressed syllable (1-based) the word's suffix predicts, or None if no rule applies."""
+    for suf, back in SUFFIX_STRESS:
+        if word.endswith(suf) and len(word) > len(suf) + 2:
+            return k - back + 1
+    return None
+
+
+@lru_cache(maxsize=1)
+def _stress_sets_pool() -> dict[tuple[int, int], tuple[str, ...]]:
+    lex = lexicon(STRESS_MIN_ZIPF)
+    pools: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for w in lex:
+        # -arily: GA stress varies; -ically: cmudict counts 'ically' as two syllables, many readers three
+        if w in STRESS_VARIANTS or w.endswith(("arily", "ically")) or w.endswith("s") and w[:-1] in lex:
+            continue
+        k = agreed(w, n_syllables, lex)
+        p = agreed(w, primary_position, lex)
+        # one pattern only: every pronunciation the same stress marks, not just the same primary
+        if not k or k not in STRESS_SETS or p not in STRESS_SETS[k] or len({tuple(v[-1] for v in vowels(q)) for q in lex[w]}) != 1:
+            continue
+        r = suffix_rule(w, k)
+        if (r is not None and r != p) or k not in (naive_count(w), naive_count(w) + len(re.findall(r"ism$|i[aou]|eo|uo", w))):
+            continue  # a suffix-rule slip, or a count readers may make otherwise ('enthusiastically': 6 or 7)
+        pools[(k, p)].append(w)
+    return {k: tuple(sorted(v)) for k, v in pools.items()}
+
+
+def stress_of(w: str) -> tuple[int, int] | None:
+    """(syllables, primary-stress position) when every cmudict pronunciation agrees."""
+    lex = lexicon(STRESS_MIN_ZIPF)
+    k, p = agreed(w, n_syllables, lex), agreed(w, primary_position, lex)
+    return (k, p) if k and p else None
+
+
+def _stress_question(pos: int, k: int, reference: str | None = None) -> str:
+    head = f"{REF}, which of these {NUMBERS[k - 1].lower()}-syllable words has its primary stress on the"
+    return f"{head} same syllable as '{reference}'?" if reference else f"{head} {ORDINALS[pos - 1]} syllable?"
+
+
+def _suffix(w: str) -> str:
+    return w[-3:]
+
+
+def _stress_reference(k: int, pos: int, taken: Sequence[str], salt: str) -> str | None:
+    """A word stressed on syllable pos of k, unrelated to the options and sharing no option's
+    ending (a shared suffix would point at the option stressed like it)."""
+    return _pick([w for w in _stress_sets_pool().get((k, pos), ()) if w not in taken
+                  and all(not _related(w, x) and _suffix(w) != _suffix(x) for x in taken)], salt)
+
+
 def _stress_make(rng: random.Random) -> Draft | None:
+    pools = _stress_sets_pool()
+    k = rng.choice(sorted(STRESS_SETS))
+    positions = STRESS_SETS[k]
+    asked = rng.choice(positions)
+    words: dict[int, str] = {}
+    for q in positions:
+        cands = [w for w in pools.get((k, q), ()) if all(not _related(w, x) and _suffix(w) != _suffix(x) for x in words.values())]
+        # prefer words whose stress follows from a suffix rule (-ic, -ity, -ion ...): the depth asked for
+        ruled = [w for w in cands if suffix_rule(w, k) is not None]
+        pick = _choose(rng, ruled if ruled and rng.random() < 0.6 else cands, 1)
+        if not pick:
+            return None
+        words[q] = pick[0]
+    answer = words[asked]
+    options = [answer] + [words[q] for q in positions if q != asked]
+    params: dict[str, Any] = {"position": asked, "syllables": k, "options": options}
+    ref = None
+    if rng.random() < 0.6:  # the reference-word form: 'stressed on the same syllable as W?'
+        ref = _stress_reference(k, asked, options, f"{answer}:{rng.random()}")
+        if ref is None:
+            return None
+        params["reference"] = ref
+    lex = lexicon(STRESS_MIN_ZIPF)
+    detail = "; ".join(f"{w} {arpa(lex[w][0])}" for w in ([ref] if ref else []) + [words[q] for q in positions])
+    lead = f"'{ref}' is stressed on syllable {asked} of {k}, as is '{answer}'" if ref else f"'{answer}' is stressed on syllable {asked} of {k}"
+    return Draft(
+        category="phonetic", subcategory="word_stress",
+        question=_stress_question(asked, k, ref),
+        choices=options,
+        rationale=f"{lead}; each of the others on another syllable (cmudict, 1 = primary stress: {detail}).",
+        generator="phonetic.stress_position", params=params, source=SOURCE,
+    )
+
+
+def stress_positions_distinct(options: Sequence[str]) -> bool:
+    """Each option the key of its own sibling: one syllable count, four different stressed syllables."""
+    st = [stress_of(w) for w in options]
+    return all(st) and len({s[0] for s in st if s}) == 1 and len({s[1] for s in st if s}) == len(options)
+
+
+def _stress_recompute(params: dict[str, Any]) -> str:
+    if "position" not in params:
+        return _stress_recompute_v02(params)
+    if not stress_positions_distinct(params["options"]):
+        raise ValueError("the options are not four words of one length stressed on four different syllables")
+    want = (params["syllables"], params["position"])
+    if "reference" in params and stress_of(params["reference"]) != want:
+        raise ValueError(f"{params['reference']!r} is not stressed on syllable {params['position']} of {params['syllables']}")
+    hits = [w for w in params["options"] if stress_of(w) == want]
+    if len(hits) != 1:
+        raise ValueError(f"{len(hits)} options are stressed on syllable {params['position']}")
+    return hits[0]
+
+
+def _stress_make_v02(rng: random.Random) -> Draft | None:
     """'Which word has the same stress pattern as REF?': one word stressed on the same
     syllable as REF, three of the same length stressed elsewhere."""
     pools = _stress_pools()
@@ -181,7 +304,7 @@ def _stress_make(rng: random.Random) -> Draft | None:
     )
 
 
-def _stress_recompute(params: dict[str, Any]) -> str:
+def _stress_recompute_v02(params: dict[str, Any]) -> str:
     pos = agreed(params["reference"], primary_position)
     hits = [w for w in params["options"] if pos is not None and agreed(w, primary_position) == pos]
     if len(hits) != 1:
@@ -251,7 +374,15 @@ def _rhyme_index() -> tuple[dict[str, Pron], dict[Pron, list[str]]]:
 
 @cache
 def _rhyme_set(w: str) -> frozenset[Pron]:
-    return frozenset(r for p in (lexicon().get(w) or raw_prons(w)) if (r := rhyme_part(p)) is not None)
+    """Every rhyme the word offers: from its last primary-stressed vowel, and from a stressed
+    vowel after it ('honeymoon' rhymes with 'afternoon' on its secondary-stressed 'moon')."""
+    out = set()
+    for p in lexicon().get(w) or raw_prons(w):
+        if (r := rhyme_part(p)) is not None:
+            out.add(r)
+            last = [i for i, ph in enumerate(p) if ph[-1] in "12"]
+            out.add(strip(p[last[-1]:]))
+    return frozenset(out)
 
 
 def _rhymes(a: str, b: str) -> bool:
@@ -280,12 +411,17 @@ def _near_rhyme(a: Pron, b: Pron) -> bool:
     return swap is not None and frozenset(swap) not in UNSAFE_SWAPS
 
 
+_VRV = re.compile(r"\b(EH|AE|EY|AA|AO|IH|IY|UH|UW|OW|AH) R (AA|AE|AH|AO|AW|AY|EH|ER|EY|IH|IY|OW|OY|UH|UW)\b")
+
+
 def _rhyme_make(rng: random.Random) -> Draft | None:
     from wordfreq import zipf_frequency
 
     part, groups = _rhyme_index()
     common = [w for w in sorted(part) if zipf_frequency(w, "en") >= 3.8]
     target = rng.choice(common)
+    if _VRV.search(" ".join(part[target])):
+        return None  # 'varied'/'buried' rhyme only where Mary, marry and merry merge
     mates = [w for w in groups[part[target]] if w != target and not _related(w, target) and zipf_frequency(w, "en") >= 3.6]
     if not mates:
         return None
@@ -309,6 +445,8 @@ def _rhyme_make(rng: random.Random) -> Draft | None:
     if len(distractors) < 3:
         return None
     options = [answer] + distractors
+    if _rhyming_pair(options):
+        return None  # two options rhyming with each other cannot be the key: the odd one out
     lex = lexicon()
     return Draft(
         category="phonetic", subcategory="rhyme",
@@ -318,6 +456,20 @@ def _rhyme_make(rng: random.Random) -> Draft | None:
                    + transcribed(distractors) + " do not."),
         generator="phonetic.rhyme", params={"target": target, "options": options}, source=SOURCE,
     )
+
+
+def _rhyming_pair(options: Sequence[str]) -> tuple[str, str] | None:
+    for i, a in enumerate(options):
+        for b in options[i + 1:]:
+            if _rhymes(a, b):
+                return a, b
+    return None
+
+
+def _rhyme_outdated(params: dict[str, Any]) -> str | None:
+    pair = _rhyming_pair(params["options"])
+    return (f"options rebuilt: options-only leak ('{pair[0]}' and '{pair[1]}' rhyme with each other, so neither could be "
+            "the key)") if pair else None
 
 
 def _rhyme_recompute(params: dict[str, Any]) -> str:
@@ -349,7 +501,97 @@ def _homophone_index() -> tuple[dict[Pron, list[str]], dict[str, Pron]]:
     return by_pron, single
 
 
+# v0.3: every option has a homophone. The four options are words that each sound exactly like
+# another word (so each is the key of "which word is pronounced exactly like <its partner>?"),
+# all beginning with the same letter, and the key is never the option spelled most like the
+# word asked about (v0.2 put the key among three one-sound-off words that have no homophone
+# at all, and 'hear' looked like 'here').
+HOMOPHONE_MIN_ZIPF = 3.0
+PARTNER_MIN_ZIPF = 3.4
+# Spelling variants of one word, not homophones of two.
+SPELLING_VARIANTS = {frozenset(p) for p in [("adviser", "advisor"), ("gray", "grey"), ("defence", "defense"), ("disc", "disk"),
+                                              ("check", "cheque"), ("labor", "labour"), ("mold", "mould"), ("light", "lite"),
+                                              ("traveled", "travelled"), ("sizable", "sizeable"), ("tho", "though"),
+                                              ("draft", "draught"), ("ax", "axe"), ("whiskey", "whisky"), ("sync", "sink")]}
+
+
+def _spelled_alike(a: str, b: str) -> float:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b).ratio()
+
+
+@lru_cache(maxsize=1)
+def _homophone_pairs() -> dict[str, tuple[str, ...]]:
+    """word -> the other words with exactly its phones (every pronunciation of both), for words
+    whose only pronunciation has no vowel + r + vowel ('marry'/'Mary', 'vary'/'very' merge only
+    for some General American speakers)."""
+    from wordfreq import zipf_frequency
+
+    lex = lexicon(HOMOPHONE_MIN_ZIPF)
+    by: dict[Pron, list[str]] = defaultdict(list)
+    for w, prons in lex.items():
+        if len({strip(p) for p in prons}) == 1:
+            by[strip(prons[0])].append(w)
+    out: dict[str, tuple[str, ...]] = {}
+    for ws in by.values():
+        if len(ws) < 2 or re.search(r"\b(EH|AE|EY|AA|AO|IH|IY|UH|UW|OW|AH)\d R \w+\d", " ".join(lex[ws[0]][0])):
+            continue
+        for w in ws:
+            mates = tuple(sorted(x for x in ws if x != w and not _related(x, w) and frozenset((x, w)) not in SPELLING_VARIANTS
+                                 and zipf_frequency(x, "en") >= PARTNER_MIN_ZIPF))
+            if mates and zipf_frequency(w, "en") >= PARTNER_MIN_ZIPF:
+                out[w] = mates
+    return out
+
+
 def _homophone_make(rng: random.Random) -> Draft | None:
+    pairs = _homophone_pairs()
+    answer = rng.choice(sorted(pairs))
+    target = rng.choice(pairs[answer])
+    same_sound = set(pairs[answer]) | {answer}
+    cands = [w for w in pairs if w[0] == answer[0] and w not in same_sound and w != target and not _related(w, target)]
+    # no two options sound alike (a homophone pair among the options points away from both)
+    rng.shuffle(cands)
+    sim = _spelled_alike(answer, target)
+    distractors: list[str] = []
+    for w in sorted(cands, key=lambda w: -_spelled_alike(w, target)):
+        if len(distractors) == 3:
+            break
+        if any(w in pairs[x] or _related(w, x) for x in [answer, *distractors]):
+            continue
+        distractors.append(w)
+    if len(distractors) < 3 or max(_spelled_alike(w, target) for w in distractors) < sim:
+        return None  # the key would be the option spelled most like the target
+    options = [answer] + distractors
+    lex = lexicon(HOMOPHONE_MIN_ZIPF)
+    return Draft(
+        category="phonetic", subcategory="homophones_minimal_pairs",
+        question=f"{REF}, which word is pronounced exactly like '{target}'?",
+        choices=options,
+        rationale=(f"'{target}' and '{answer}' are both {ipa(lex[target][0])}; each of the others sounds exactly like another word: "
+                   + ", ".join(f"'{w}' {ipa(lex[w][0])} like '{pairs[w][0]}'" for w in distractors) + "."),
+        generator="phonetic.homophone", params={"target": target, "options": options, "design": "all-homophones"}, source=SOURCE,
+    )
+
+
+def homophone_partners(w: str) -> tuple[str, ...]:
+    return _homophone_pairs().get(w, ())
+
+
+def _homophone_recompute(params: dict[str, Any]) -> str:
+    if params.get("design") != "all-homophones":
+        return _homophone_recompute_v02(params)
+    t = params["target"]
+    if any(not homophone_partners(w) for w in params["options"]):
+        raise ValueError("an option has no homophone of its own")
+    hits = [w for w in params["options"] if t in homophone_partners(w)]
+    if len(hits) != 1:
+        raise ValueError(f"{len(hits)} options are pronounced like {t}")
+    return hits[0]
+
+
+def _homophone_make_v02(rng: random.Random) -> Draft | None:
     by_pron, single = _homophone_index()
     groups = sorted(tuple(sorted(g)) for g in by_pron.values() if len(g) >= 2)
     from wordfreq import zipf_frequency
@@ -383,7 +625,7 @@ def _homophone_make(rng: random.Random) -> Draft | None:
     )
 
 
-def _homophone_recompute(params: dict[str, Any]) -> str:
+def _homophone_recompute_v02(params: dict[str, Any]) -> str:
     t = agreed(params["target"], strip)
     hits = [w for w in params["options"] if t is not None and agreed(w, strip) == t]
     if len(hits) != 1:
@@ -410,7 +652,145 @@ def _has(w: str, phone: str) -> bool | None:
     return agreed(w, lambda p: phone in strip(p))
 
 
+# v0.3: one spelling, four sounds. The four options all contain the spelling (the letter 's',
+# the vowel letters 'ou'), each word with it standing for a different sound, so each option is
+# the key of "in which word does SPELLING stand for SOUND?" for its own sound (v0.2 asked for
+# the one word whose 'th' was voiceless among three voiced ones: the odd one out).
+# spelling -> the sounds it may stand for in a set (never both sounds of a pair General American
+# speakers merge or vary on: no /ɑ/ beside /ɔ/ or /ʌ/).
+SPELLING_SOUNDS: dict[str, tuple[str, ...]] = {
+    "s": ("S", "Z", "SH", "ZH"),
+    "ou": ("AW", "UW", "AH", "OW", "UH"),
+    "o": ("OW", "AH", "UW", "ER"),
+    "u": ("AH", "UW", "UH", "ER"),
+    "i": ("IH", "AY", "IY", "ER"),
+    "ea": ("IY", "EH", "EY", "ER"),
+}
+# A consonant letter's sound is read off the pronunciation only when nothing else in the word
+# can spell any sound of its set: for 's', no c, x, z, j, ch, sh, ti/ci before a vowel, soft g.
+_S_OTHER = re.compile(r"[cxzj]|sh|ch|t[iu][aeiou]|g[eiy]")
+_VOWEL_GROUP = re.compile(r"[aeiou]+|(?<=[^aeiou])y")
+
+
+def _vowel_groups(word: str) -> list[tuple[int, str]]:
+    """(start, letters) of each run of vowel letters (y after a consonant counts as a vowel)."""
+    return [(m.start(), m.group()) for m in _VOWEL_GROUP.finditer(word)]
+
+
+def _aligned_vowel(word: str, spelling: str, pron: Pron) -> str | None:
+    """The vowel phone the one vowel group spelled exactly ``spelling`` stands for, when the
+    word's vowel groups line up one to one with its vowel phones (a final silent e dropped),
+    that group carries the primary stress and is not followed by r unless the phone is the
+    r-coloured /ɝ/ (the vowels before r are where General American speakers differ)."""
+    groups = _vowel_groups(word)
+    vs = [i for i, p in enumerate(pron) if p[-1].isdigit()]
+    if len(groups) == len(vs) + 1 and re.search(r"[^aeiou]e$", word) and groups[-1] == (len(word) - 1, "e"):
+        groups = groups[:-1]
+    if len(groups) != len(vs):
+        return None
+    hits = [j for j, (_, g) in enumerate(groups) if g == spelling]
+    if len(hits) != 1 or word.count(spelling) != 1 or sum(spelling in g for _, g in groups) != 1:
+        return None
+    j = hits[0]
+    start, g = groups[j]
+    after = word[start + len(g): start + len(g) + 1]
+    phone = pron[vs[j]]
+    if not phone.endswith("1"):
+        return None
+    ph = phone[:-1]
+    if after in ("r", "w", "y") and ph != "ER":
+        return None
+    if after == "g" and word[start + len(g): start + len(g) + 2] == "gh" and spelling != "ou":
+        return None
+    if vs[j] > 0 and pron[vs[j] - 1] == "Y" and "y" not in word[max(0, start - 1): start]:
+        return None  # 'music', 'urinary': the u stands for /ju/, /jʊ/, not the vowel alone
+    return ph
+
+
+def _aligned_s(word: str, pron: Pron) -> str | None:
+    if word.count("s") != 1 or _S_OTHER.search(word):
+        return None
+    found = [p for p in strip(pron) if p in SPELLING_SOUNDS["s"]]
+    return found[0] if len(found) == 1 else None
+
+
+def spelled_sound(word: str, spelling: str) -> str | None:
+    """The sound (ARPAbet, no stress) ``spelling`` stands for in ``word``, when every cmudict
+    pronunciation gives the same one and the letter-to-sound alignment is unambiguous; else None."""
+    prons = lexicon(PHONEME_MIN_ZIPF).get(word) or raw_prons(word)
+    if not prons:
+        return None
+    fn = _aligned_s if spelling == "s" else None
+    vals = {(fn(word, p) if fn else _aligned_vowel(word, spelling, p)) for p in prons}
+    v = vals.pop() if len(vals) == 1 else None
+    return v if v in SPELLING_SOUNDS[spelling] else None
+
+
+PHONEME_MIN_ZIPF = 3.0
+
+
+@lru_cache(maxsize=1)
+def _spelling_pools() -> dict[tuple[str, str], tuple[str, ...]]:
+    lex = lexicon(PHONEME_MIN_ZIPF)
+    pools: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for w in lex:
+        if w.endswith("s") and w[:-1] in lex:
+            continue  # plurals double their stems
+        for sp in SPELLING_SOUNDS:
+            if sp in w and (ph := spelled_sound(w, sp)) is not None:
+                pools[(sp, ph)].append(w)
+    return {k: tuple(sorted(v)) for k, v in pools.items()}
+
+
+def _phoneme_question(spelling: str, phone: str) -> str:
+    what = "the letter" if len(spelling) == 1 else "the letters"
+    return f"{REF}, in which of these words do{'es' if len(spelling) == 1 else ''} {what} '{spelling}' stand for the sound /{ARPA_IPA[phone]}/?"
+
+
 def _phoneme_make(rng: random.Random) -> Draft | None:
+    pools = _spelling_pools()
+    spelling = rng.choice(sorted(SPELLING_SOUNDS))
+    usable = [ph for ph in SPELLING_SOUNDS[spelling] if pools.get((spelling, ph))]
+    if len(usable) < 4:
+        return None
+    sounds = rng.sample(usable, 4)
+    asked = sounds[0]
+    words: list[str] = []
+    for ph in sounds:
+        pick = _choose(rng, [w for w in pools[(spelling, ph)] if not any(_related(w, x) for x in words)], 1)
+        if not pick:
+            return None
+        words.append(pick[0])
+    lex = lexicon(PHONEME_MIN_ZIPF)
+    detail = "; ".join(f"'{w}' {ipa(lex[w][0])}: /{ARPA_IPA[ph]}/" for w, ph in zip(words, sounds, strict=True))
+    return Draft(
+        category="phonetic", subcategory="phonemes_ipa",
+        question=_phoneme_question(spelling, asked),
+        choices=words,
+        rationale=f"'{spelling}' stands for /{ARPA_IPA[asked]}/ in '{words[0]}' and for a different sound in each of the others ({detail}).",
+        generator="phonetic.phoneme", params={"spelling": spelling, "phone": asked, "options": words}, source=SOURCE,
+    )
+
+
+def spelled_sounds_distinct(spelling: str, options: Sequence[str]) -> bool:
+    """Each option the key of its own sibling: the spelling stands for a different, clear sound in each."""
+    got = [spelled_sound(w, spelling) for w in options]
+    return all(got) and len(set(got)) == len(options)
+
+
+def _phoneme_recompute(params: dict[str, Any]) -> str:
+    if "spelling" not in params:
+        return _phoneme_recompute_v02(params)
+    sp = params["spelling"]
+    if not spelled_sounds_distinct(sp, params["options"]):
+        raise ValueError(f"'{sp}' does not stand for four different clear sounds in the options")
+    hits = [w for w in params["options"] if spelled_sound(w, sp) == params["phone"]]
+    if len(hits) != 1:
+        raise ValueError(f"{len(hits)} options have '{sp}' as {params['phone']}")
+    return hits[0]
+
+
+def _phoneme_make_v02(rng: random.Random) -> Draft | None:
     """'Which word has the same sound for SPELLING as REF?': the letters look alike in
     all four words, only the answer shares REF's sound."""
     target, other, spelling, name = rng.choice(PHONEME_TESTS)
@@ -443,7 +823,7 @@ def _phoneme_make(rng: random.Random) -> Draft | None:
     )
 
 
-def _phoneme_recompute(params: dict[str, Any]) -> str:
+def _phoneme_recompute_v02(params: dict[str, Any]) -> str:
     hits = [w for w in params["options"] if _has(w, params["phone"]) is True]
     if len(hits) != 1 or any(_has(w, params["phone"]) is None for w in params["options"]):
         raise ValueError(f"{len(hits)} options contain {params['phone']}")
@@ -464,6 +844,16 @@ def _pronounced(w: str) -> str:
 
 
 def _stress_siblings(params: dict[str, Any], w: str) -> str:
+    if "position" in params:
+        st = stress_of(w)
+        if st is None or st[0] != params["syllables"] or st[1] == params["position"]:
+            raise ValueError(f"{w!r} is not stressed on another syllable of {params['syllables']}")
+        if "reference" not in params:
+            return _stress_question(st[1], st[0])
+        ref = _stress_reference(st[0], st[1], [*params["options"], params["reference"]], w)
+        if ref is None:
+            raise ValueError(f"no reference word stressed like {w!r}")
+        return _stress_question(st[1], st[0], ref)
     k, q = agreed(w, n_syllables), agreed(w, primary_position)
     taken = {params["reference"], *params["options"]}
     w2 = _pick([x for x in _stress_pools().get((k, q), []) if x not in taken and not _related(x, w)], w)
@@ -508,6 +898,12 @@ def _rhyme_siblings(params: dict[str, Any], w: str) -> str:
 
 
 def _homophone_siblings(params: dict[str, Any], w: str) -> str:
+    if params.get("design") == "all-homophones":
+        taken = {params["target"], *params["options"]}
+        w2 = _pick([x for x in homophone_partners(w) if x not in taken], w)
+        if w2 is None:
+            raise ValueError(f"no homophone of {w!r}")
+        return f"{REF}, which word is pronounced exactly like '{w2}'?"
     by_pron, single = _homophone_index()
     if w in single:
         mates = [x for x in by_pron[single[w]] if x not in (w, params["target"]) and not _related(x, w)]
@@ -518,15 +914,38 @@ def _homophone_siblings(params: dict[str, Any], w: str) -> str:
 
 
 def _phoneme_siblings(params: dict[str, Any], w: str) -> str:
+    if "spelling" in params:
+        ph = spelled_sound(w, params["spelling"])
+        if ph is None or ph == params["phone"]:
+            raise ValueError(f"'{params['spelling']}' in {w!r} is not another clear sound")
+        return _phoneme_question(params["spelling"], ph)
     return _pronounced(w)
 
 
+PARALLEL_WHY = "options rebuilt as parallel sets: options-only leak"
+
+
+def _stress_outdated(params: dict[str, Any]) -> str | None:
+    return None if "position" in params else f"{PARALLEL_WHY} (one word stressed like the reference among three that are not)"
+
+
+def _phoneme_outdated(params: dict[str, Any]) -> str | None:
+    return None if "spelling" in params else f"{PARALLEL_WHY} (one sound among three words sharing the other)"
+
+
+def _homophone_outdated(params: dict[str, Any]) -> str | None:
+    return None if params.get("design") == "all-homophones" else f"{PARALLEL_WHY} (only the key had a homophone)"
+
+
 for _g in [
-    Generator("phonetic.stress_position", "phonetic", "word_stress", SOURCE, _stress_make, _stress_recompute, siblings=_stress_siblings),
+    Generator("phonetic.stress_position", "phonetic", "word_stress", SOURCE, _stress_make, _stress_recompute, siblings=_stress_siblings,
+              outdated=_stress_outdated, spread=lambda p: p.get("position")),
     Generator("phonetic.syllable_count", "phonetic", "syllables", SOURCE, _syllable_make, _syllable_recompute, siblings=_syllable_siblings),
-    Generator("phonetic.rhyme", "phonetic", "rhyme", SOURCE, _rhyme_make, _rhyme_recompute, siblings=_rhyme_siblings),
+    Generator("phonetic.rhyme", "phonetic", "rhyme", SOURCE, _rhyme_make, _rhyme_recompute, siblings=_rhyme_siblings,
+              outdated=_rhyme_outdated),
     Generator("phonetic.homophone", "phonetic", "homophones_minimal_pairs", SOURCE, _homophone_make, _homophone_recompute,
-              siblings=_homophone_siblings),
-    Generator("phonetic.phoneme", "phonetic", "phonemes_ipa", SOURCE, _phoneme_make, _phoneme_recompute, siblings=_phoneme_siblings),
+              siblings=_homophone_siblings, outdated=_homophone_outdated, spread=lambda p: p["options"][0][0]),
+    Generator("phonetic.phoneme", "phonetic", "phonemes_ipa", SOURCE, _phoneme_make, _phoneme_recompute, siblings=_phoneme_siblings,
+              outdated=_phoneme_outdated, spread=lambda p: p.get("spelling")),
 ]:
     register(_g)
