@@ -155,7 +155,7 @@ def test_faster_whisper_specs_resolve_offline_or_say_what_to_install(tmp_path: P
     cap = create_captioner(f"faster-whisper:{d}", {"beam_size": 2})
     ident = cap.identity()
     assert (ident["model"], ident["beam_size"], ident["compute_type"], ident["vad_filter"]) == (str(d), 2, "int8", True)
-    assert ident["weights"].startswith("sha256:") and cap.opts.device == "cpu"
+    assert ident["weights"].startswith("sha256:") and cap.opts.device == "cpu" and ident["compression_ratio_threshold"] == 2.4
     (d / "model.bin").write_bytes(b"other weights")
     assert create_captioner(f"faster-whisper:{d}").identity()["weights"] != ident["weights"]
     with pytest.raises(ConfigError, match="has no option 'beams'"):

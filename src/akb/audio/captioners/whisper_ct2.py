@@ -12,8 +12,11 @@ default), ``language`` (None: detected; an ``.en`` model is English only), ``tas
 ``vad_filter`` (on: faster-whisper's Silero VAD, shipped in its wheel, drops what is not
 speech first, so tones, music and silence give "No speech recognised" instead of the words
 Whisper invents for them) and ``batch_size`` (clips per call, i.e. between cache writes).
-Decoding is deterministic (temperature 0, no sampling fallback), so a cached caption is the
-one a re-run would write.
+Decoding is deterministic (temperature 0), so a cached caption is the one a re-run would
+write. Whisper's own sampling fallback for a failed decoding is not: CTranslate2's sampling
+differs from run to run even with a fixed seed. So a segment that fails Whisper's test for
+it (``compression_ratio_threshold``, 2.4: a repetition loop such as "it can be me, it can be
+me, ...", which tiny.en writes for heavily filtered speech) is dropped instead.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class FasterWhisperOptions(BaseModel):
     language: str | None = None
     task: Literal["transcribe", "translate"] = "transcribe"
     vad_filter: bool = True
+    compression_ratio_threshold: float | None = Field(2.4, gt=0)  # None: keep repetition loops
     batch_size: int = Field(8, ge=1)
 
 
@@ -97,7 +101,7 @@ class FasterWhisperCaptioner(BaseCaptioner):
         o = self.opts
         return {"captioner": "faster-whisper", "model": self.model_name, "weights": self._weights,
                 "compute_type": o.compute_type, "beam_size": o.beam_size, "language": o.language, "task": o.task,
-                "vad_filter": o.vad_filter}
+                "vad_filter": o.vad_filter, "compression_ratio_threshold": o.compression_ratio_threshold}
 
     def _load(self) -> Any:
         if self._model is None:
@@ -115,7 +119,9 @@ class FasterWhisperCaptioner(BaseCaptioner):
         x, _ = clip.load(sr=SR)
         segments, info = model.transcribe(x.astype("float32", copy=False), language=o.language, task=o.task,
                                           beam_size=o.beam_size, temperature=0.0, vad_filter=o.vad_filter)
-        text = " ".join(s.text.strip() for s in segments if s.text.strip())
+        limit = o.compression_ratio_threshold
+        text = " ".join(s.text.strip() for s in segments
+                        if s.text.strip() and (limit is None or s.compression_ratio <= limit))
         tag = f" (language: {info.language})" if info.language else ""
         return f"\"{text}\"{tag}" if text else f"No speech recognised{tag}."
 
