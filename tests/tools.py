@@ -1,6 +1,7 @@
 """Debian programs some tests need (``apt-get install espeak-ng sox``; ``.ci/run`` installs
 them). Where one is missing the test skips with one line naming it, so the README's test
-command passes on a fresh machine; in CI (``CI=true``) a missing program fails the test."""
+command passes on a fresh machine; in CI (``CI=true``) a missing program fails the test.
+``skip_or_fail`` does the same for anything else a test needs (an optional package)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def require_tools(*programs: str) -> None:
     missing = missing_tools(*programs)
     if not missing:
         return
-    why = f"needs {', '.join(missing)} (apt-get install {' '.join(PACKAGES.get(m, m) for m in missing)})"
+    skip_or_fail(f"needs {', '.join(missing)} (apt-get install {' '.join(PACKAGES.get(m, m) for m in missing)})")
+
+
+def skip_or_fail(why: str) -> None:
+    """Skip with one line saying what is missing, or, in CI, where everything is installed, fail."""
     if in_ci():
         pytest.fail(f"{why}; CI must install it", pytrace=False)
     pytest.skip(why)

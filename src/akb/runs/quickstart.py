@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from akb.core.errors import AkbError, ConfigError
 
@@ -85,15 +86,40 @@ def probe_smollm2(ctx: StepContext) -> Path:
                   mode="logprob", sample=n, seed=0)
 
 
+# dsp joined with real Whisper tiny.en (faster-whisper, CPU int8, from a PyPI package; offline).
+CASCADE_WHISPER = "dsp+faster-whisper:tiny.en"
+
+
+def cascade_captioner(console: Console) -> str:
+    """The cascade step's captioner, said in one line: dsp joined with real Whisper tiny.en
+    where ``akb[realmodels]`` is installed, else dsp alone."""
+    from akb.audio.captioners.whisper_ct2 import unavailable
+
+    why = unavailable("tiny.en")
+    if why:
+        console.print(f"  captioner: dsp alone (no real Whisper: {escape(why)})", highlight=False)
+        return "dsp"
+    console.print(f"  captioner: {CASCADE_WHISPER} (signal analysis + Whisper tiny.en transcripts, faster-whisper "
+                  "on the CPU, offline)", highlight=False)
+    return CASCADE_WHISPER
+
+
 def cascade_synth_dsp(ctx: StepContext) -> Path:
-    """The synthetic audio suite through the dsp captioner and the offline embedding model:
-    what ``akb cascade`` does with no arguments (cascade)."""
+    """The synthetic audio suite through the dsp captioner (joined with real Whisper tiny.en
+    where installed) and the offline embedding model: ``akb cascade`` with no arguments,
+    plus the transcripts (cascade)."""
     from akb.runs.cascade import CascadeConfig, run_cascade
 
-    res = run_cascade(CascadeConfig(out=str(ctx.run_dir), limit=ctx.limit, progress=ctx.progress), console=ctx.console)
+    captioner = cascade_captioner(ctx.console)
+    # overwrite: a run made before akb[realmodels] was installed (dsp alone) is started again
+    # with Whisper instead of refused; a run with the same settings still resumes.
+    cfg = CascadeConfig(out=str(ctx.run_dir), captioner=captioner, limit=ctx.limit, progress=ctx.progress,
+                        overwrite=True)
+    res = run_cascade(cfg, console=ctx.console)
     m = res.metrics
-    ctx.console.print(f"  dsp captions + embedding baseline: {m.official.overall.pct_ci()} % on {m.official.overall.n} "
-                      f"items (official rule)" + ("" if res.complete else f"; {res.stats['failed']} item(s) failed"))
+    ctx.console.print(f"  {captioner} captions + embedding baseline: {m.official.overall.pct_ci()} % on "
+                      f"{m.official.overall.n} items (official rule)"
+                      + ("" if res.complete else f"; {res.stats['failed']} item(s) failed"), highlight=False)
     return Path(res.run_dir)
 
 
@@ -121,8 +147,8 @@ STEPS: list[Step] = [
     Step("probe-embedding", "AKB-2000, embedding baseline", probe_embedding),
     Step("probe-random", "AKB-2000, random baseline (chance)", probe_random),
     Step("probe-smollm2", "AKB-2000 sample, SmolLM2-135M-Instruct (a real LLM, offline)", probe_smollm2),
-    Step("cascade-synth-dsp", "synthetic suite, dsp captioner + embedding baseline (cascade)",
-         cascade_synth_dsp),
+    Step("cascade-synth-dsp", "synthetic suite, dsp captioner (+ real Whisper tiny.en where installed) + embedding "
+         "baseline (cascade)", cascade_synth_dsp),
     Step("grounded-tiny-desta", "synthetic suite from audio, tiny DeSTA demonstration model (audio-grounded)",
          grounded_tiny_desta),
 ]
@@ -178,11 +204,11 @@ def run_quickstart(out: str | Path = "runs/quickstart", *, steps: Sequence[Step]
             got = step.run(StepContext(run_dir=run_dir, progress=progress, console=console, limit=limit,
                                        work_dir=out / "work" / step.name))
         except (SkipStep, ImportError) as e:
-            console.print(f"  [yellow]skipped[/yellow]: {e}")
+            console.print(f"  [yellow]skipped[/yellow]: {escape(str(e))}")  # keeps 'akb[hf]' as written
             res.outcomes.append(StepOutcome(step.name, "skipped", message=str(e)))
             continue
         except AkbError as e:
-            console.print(f"  [red]failed[/red]: {e}")
+            console.print(f"  [red]failed[/red]: {escape(str(e))}")
             res.outcomes.append(StepOutcome(step.name, "failed", message=str(e), seconds=time.perf_counter() - t0))
             continue
         res.outcomes.append(StepOutcome(step.name, "ran", run_dir=got, seconds=time.perf_counter() - t0))

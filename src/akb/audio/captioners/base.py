@@ -7,7 +7,7 @@ batch method ``caption(clips)`` returning, per clip, the caption or a
 the sha256 of the clip's bytes, so re-running a cascade with another LLM, or resuming one,
 never captions a clip twice, and a changed file or checkpoint is never served a stale one.
 
-Specs: ``dsp``, ``whisper:openai/whisper-large-v3``, ``hf-audio-lm:Qwen/Qwen2-Audio-7B-Instruct``,
+Specs: ``dsp``, ``whisper:openai/whisper-large-v3``, ``faster-whisper:tiny.en``, ``hf-audio-lm:Qwen/Qwen2-Audio-7B-Instruct``,
 ``api:gemini:gemini-2.5-flash``, ``file:captions.jsonl``, and ``A+B`` to join several (each
 part cached on its own). Adding a captioner is one file with a class that has
 ``from_spec``, ``identity`` and ``caption``, plus one line in :data:`BUILTIN` (or an
@@ -34,6 +34,7 @@ from akb.core.paths import cache_dir
 BUILTIN: dict[str, str] = {
     "dsp": "akb.audio.captioners.dsp:DSPCaptioner",
     "whisper": "akb.audio.captioners.whisper:WhisperCaptioner",
+    "faster-whisper": "akb.audio.captioners.whisper_ct2:FasterWhisperCaptioner",
     "hf-audio-lm": "akb.audio.captioners.hf_audio_lm:HFAudioLMCaptioner",
     "api": "akb.audio.captioners.api:APICaptioner",
     "file": "akb.audio.captioners.file:FileCaptioner",
