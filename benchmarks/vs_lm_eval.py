@@ -42,7 +42,7 @@ def smollm2_gguf() -> Path:
 
 def build_models(root: Path, which: list[str]) -> dict[str, Path]:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     gguf = smollm2_gguf()
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -58,11 +58,17 @@ def build_models(root: Path, which: list[str]) -> dict[str, Path]:
         tok.save_pretrained(path)
         out["random"] = path
     if "smollm2" in which:
-        path = root / "smollm2"
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        model.save_pretrained(path)
-        tok.save_pretrained(path)
-        out["smollm2"] = path
+        # akb keeps a dequantised float32 copy of the GGUF model (a plain transformers folder:
+        # transformers refuses to save a model it loaded from GGUF); both tools load that folder.
+        from akb.models.hf import HFBackend, HFOptions
+
+        backend = HFBackend("smollm2-135m-instruct", HFOptions(dtype="float32", device="cpu"))
+        converted = backend._converted_dir()
+        if converted is None or not converted.is_dir():
+            backend._load()
+            converted = backend._converted_dir()
+        assert converted is not None and converted.is_dir(), "akb could not keep a dequantised copy of SmolLM2"
+        out["smollm2"] = converted
     return out
 
 
