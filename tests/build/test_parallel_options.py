@@ -104,6 +104,29 @@ def test_rhyme_sets_never_hold_two_mutually_rhyming_options() -> None:
     assert _rhyming_pair(["ill", "grim", "sphere", "career"]) == ("sphere", "career")
 
 
+def test_rhyme_key_is_never_the_centre_of_its_set() -> None:
+    """v0.3b: the v0.2 near-miss sets put the key at the centre ('selected' shares '-ect-' with two
+    options and '-ed' with the third); the balanced design never does, and regen rebuilds the old ones."""
+    from akb.build.procedural import GENERATORS
+    from akb.build.procedural.phonetic import CENTRE_WHY, _common_suffix, balanced, centre_option
+
+    leaking = ["selected", "calculated", "protecting", "respective"]
+    assert centre_option(leaking) == "selected" and not balanced(leaking)
+    gen = GENERATORS["phonetic.rhyme"]
+    assert gen.outdated is not None
+    assert gen.outdated({"target": "affected", "options": leaking}) == CENTRE_WHY
+    for d in generate("phonetic.rhyme", 6, seed=11):
+        key, target = d.choices[0], d.params["target"]
+        assert balanced(d.choices) and centre_option(d.choices) is None
+        assert gen.outdated(d.params) is None and gen.recompute(d.params) == key
+        assert all(_common_suffix(target, w) >= _common_suffix(target, key) for w in d.choices[1:])
+        assert len(d.meta["siblings"]) == 3
+        for s in d.meta["siblings"]:
+            w2 = s["question"].split("'")[1]
+            sib = {**d.params, "target": w2}
+            assert gen.recompute(sib) == s["option"]  # the distractor is the one key of its sibling
+
+
 # ---------------------------------------------------------------- regeneration and merge (v0.3)
 def _old_item(iid: str, gid: str, sub: str, params: dict, question: str, answer: str) -> Item:
     key = {"phonetic.stress_position": "subsequently", "phonetic.homophone": "hear"}[gid]
