@@ -104,6 +104,29 @@ def test_rhyme_sets_never_hold_two_mutually_rhyming_options() -> None:
     assert _rhyming_pair(["ill", "grim", "sphere", "career"]) == ("sphere", "career")
 
 
+def test_rhyme_key_is_never_the_centre_of_its_set() -> None:
+    """v0.3b: the v0.2 near-miss sets put the key at the centre ('selected' shares '-ect-' with two
+    options and '-ed' with the third); the balanced design never does, and regen rebuilds the old ones."""
+    from akb.build.procedural import GENERATORS
+    from akb.build.procedural.phonetic import CENTRE_WHY, _common_suffix, balanced, centre_option
+
+    leaking = ["selected", "calculated", "protecting", "respective"]
+    assert centre_option(leaking) == "selected" and not balanced(leaking)
+    gen = GENERATORS["phonetic.rhyme"]
+    assert gen.outdated is not None
+    assert gen.outdated({"target": "affected", "options": leaking}) == CENTRE_WHY
+    for d in generate("phonetic.rhyme", 6, seed=11):
+        key, target = d.choices[0], d.params["target"]
+        assert balanced(d.choices) and centre_option(d.choices) is None
+        assert gen.outdated(d.params) is None and gen.recompute(d.params) == key
+        assert all(_common_suffix(target, w) >= _common_suffix(target, key) for w in d.choices[1:])
+        assert len(d.meta["siblings"]) == 3
+        for s in d.meta["siblings"]:
+            w2 = s["question"].split("'")[1]
+            sib = {**d.params, "target": w2}
+            assert gen.recompute(sib) == s["option"]  # the distractor is the one key of its sibling
+
+
 # ---------------------------------------------------------------- regeneration and merge (v0.3)
 def _old_item(iid: str, gid: str, sub: str, params: dict, question: str, answer: str) -> Item:
     key = {"phonetic.stress_position": "subsequently", "phonetic.homophone": "hear"}[gid]
@@ -217,3 +240,35 @@ def test_merge_command_version_03_without_writer_files(tmp_path: Path) -> None:
     assert [e["version"] for e in entries] == ["0.2", "0.3"]
     assert entries[1]["summary"]["procedural_rewritten"] == len(base)
     assert "## v0.3" in (out.parent / "changelog.md").read_text()
+
+
+def test_amend_folds_a_second_round_into_the_versions_changelog_entry(tmp_path: Path) -> None:
+    """A second procedural round of v0.3 (the rhyme rebuild) adds to the v0.3 entry: ids of both
+    rounds listed once, counts without double counting, the round under 'amendments'."""
+    from akb.build.revisions import changelog_markdown, update_changelog
+
+    first = {"version": "0.3", "date": "2026-12-01T00:00:00Z",
+             "summary": {"items": 10, "unchanged_with_siblings": 0, "rewritten": 1, "replaced": 1, "procedural_rewritten": 2,
+                         "procedural_options_regenerated": 0, "procedural_siblings_added": 0, "not_revised": 2},
+             "changed": [{"id": "a.w.001", "change": "rewritten", "why": "w"}, {"id": "a.w.009", "change": "added", "replaces": "a.w.002", "why": "r"},
+                         {"id": "p.r.001", "change": "rewritten", "why": "pair"}, {"id": "p.r.002", "change": "rewritten", "why": "pair"}],
+             "retired": [{"id": "a.w.002", "replaced_by": "a.w.009", "why": "r"}], "not_revised": ["a.w.003", "a.w.004"]}
+    second = {"version": "0.3", "date": "2026-12-07T00:00:00Z",
+              "summary": {"items": 10, "unchanged_with_siblings": 0, "rewritten": 0, "replaced": 0, "procedural_rewritten": 2,
+                          "procedural_options_regenerated": 0, "procedural_siblings_added": 0, "not_revised": 0},
+              "changed": [{"id": "p.r.002", "change": "rewritten", "why": "centre"}, {"id": "p.r.003", "change": "rewritten", "why": "centre"}],
+              "retired": [], "not_revised": []}
+    cl = tmp_path / "changelog.json"
+    cl.write_text(json.dumps([{"version": "0.2", "summary": {}}, first]))
+    replaced = update_changelog(cl, second)[-1]
+    assert len(replaced["changed"]) == 2  # without --amend the first round's rows are gone
+    entry = update_changelog(cl, second, amend=True, procedural={"p.r.001", "p.r.002", "p.r.003"})[-1]
+    assert [c["id"] for c in entry["changed"]] == ["a.w.001", "a.w.009", "p.r.001", "p.r.002", "p.r.003"]
+    assert entry["summary"]["procedural_rewritten"] == 3 and entry["summary"]["rewritten"] == 1 and entry["summary"]["replaced"] == 1
+    row = next(c for c in entry["changed"] if c["id"] == "p.r.002")
+    assert row["why"] == "centre" and row["earlier"] == "pair"
+    assert entry["date"] == first["date"] and entry["amendments"][0]["date"] == second["date"]
+    assert entry["retired"] == first["retired"] and entry["not_revised"] == ["a.w.003", "a.w.004"]
+    assert "amended 2026-12-07: procedural rewritten 2" in changelog_markdown([entry])
+    with pytest.raises(Exception, match="no v0.4 entry"):
+        update_changelog(cl, {**second, "version": "0.4"}, amend=True)

@@ -253,6 +253,9 @@ def changelog_markdown(entries: Sequence[dict[str, Any]]) -> str:
         s = e.get("summary", {})
         L += [f"## v{e['version']} ({str(e.get('date', ''))[:10]})", ""]
         L += [f"- {k.replace('_', ' ')}: {v}" for k, v in s.items()]
+        for a in e.get("amendments", []):
+            counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in a.get("summary", {}).items() if v and k != "items")
+            L.append(f"- amended {str(a.get('date', ''))[:10]}: {counts or 'no changes'}")
         retired = e.get("retired", [])
         if retired:
             L += ["", f"### Retired ({len(retired)})", "", "| retired id | replaced by | why |", "|---|---|---|"]
@@ -269,10 +272,57 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def update_changelog(path: Path, entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """Replace (or add) the entry of ``entry['version']`` in the JSON changelog at ``path``."""
+_COUNTED = ("unchanged_with_siblings", "rewritten", "replaced", "procedural_rewritten", "procedural_options_regenerated",
+            "procedural_siblings_added")
+
+
+def _counted_as(rec: dict[str, Any], procedural: set[str]) -> str:
+    """The summary count a changelog row of ``changed`` falls under."""
+    if rec["change"] == "added":
+        return "replaced"
+    if rec["change"] == "options regenerated":
+        return "procedural_options_regenerated"
+    return "procedural_rewritten" if rec["id"] in procedural else "rewritten"
+
+
+def amend_entry(previous: dict[str, Any], entry: dict[str, Any], procedural: set[str]) -> dict[str, Any]:
+    """Fold a second merge round of one version into that version's entry: every id changed in
+    either round listed once (the later round's row, except that an item added in the earlier
+    round stays 'added'), retired ids of both, the counts summed without counting an id twice,
+    and the round recorded under ``amendments`` with its own date and summary."""
+    rows = {c["id"]: c for c in previous.get("changed", [])}
+    summary = {k: int(previous.get("summary", {}).get(k, 0)) + int(entry["summary"].get(k, 0)) for k in _COUNTED}
+    for c in entry.get("changed", []):
+        old = rows.get(c["id"])
+        if old is None:
+            rows[c["id"]] = c
+            continue
+        if old["change"] == "added":
+            summary[_counted_as(c, procedural)] -= 1  # still an item new in this version
+            continue
+        summary[_counted_as(old, procedural)] -= 1
+        rows[c["id"]] = {**c, "earlier": old.get("why", "")}
+    retired = {r["id"]: r for r in [*previous.get("retired", []), *entry.get("retired", [])]}
+    changed_now = {c["id"] for c in entry.get("changed", [])}
+    not_revised = sorted(i for i in previous.get("not_revised", []) if i not in changed_now)
+    amendments = [*previous.get("amendments", []), {"date": entry["date"], "summary": entry["summary"]}]
+    return {**previous, "summary": {"items": entry["summary"].get("items"), **summary, "not_revised": len(not_revised)},
+            "changed": sorted(rows.values(), key=lambda c: c["id"]), "retired": sorted(retired.values(), key=lambda r: r["id"]),
+            "not_revised": not_revised, "amendments": amendments}
+
+
+def update_changelog(path: Path, entry: dict[str, Any], *, amend: bool = False,
+                     procedural: set[str] | None = None) -> list[dict[str, Any]]:
+    """Replace (or add) the entry of ``entry['version']`` in the JSON changelog at ``path``; with
+    ``amend``, fold it into the existing entry of that version instead (:func:`amend_entry`;
+    ``procedural`` names the procedural item ids, whose rewrites are counted apart)."""
     import json
 
     entries: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
+    if amend:
+        previous = [e for e in entries if e.get("version") == entry["version"]]
+        if not previous:
+            raise DataError(f"--amend: {path} has no v{entry['version']} entry to amend")
+        entry = amend_entry(previous[-1], entry, procedural or set())
     entries = [e for e in entries if e.get("version") != entry["version"]] + [entry]
     return entries

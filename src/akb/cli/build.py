@@ -395,6 +395,9 @@ def merge_revisions_cmd(
     changelog: Annotated[Path | None, typer.Option(help="JSON changelog to add this version's entry to "
                                                         "(default: changelog.json beside --out)")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="refuse to write when any problem is found")] = False,
+    amend: Annotated[bool, typer.Option("--amend", help="a further round of a version already merged (the base is that "
+                                                        "version): add its changes to the version's changelog entry "
+                                                        "instead of replacing the entry")] = False,
 ) -> None:
     """Merge a revision round: new ids for replacements, rewritten items back to draft (old
     reviews kept with a note), procedural items regenerated (those of an outdated generator
@@ -424,7 +427,11 @@ def merge_revisions_cmd(
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in res.items))
     load_items(out)  # the written file must validate
     cl = changelog or out.with_name("changelog.json")
-    entries = update_changelog(cl, res.changelog)
+    procedural_ids = {i.id for i in res.items if i.provenance.method == "procedural"}
+    if not amend and cl.exists() and any(e.get("version") == version for e in json.loads(cl.read_text())):
+        console.print(f"[yellow]note[/yellow] the v{version} entry of {cl} is replaced by this round's "
+                      "(--amend adds to it instead)")
+    entries = update_changelog(cl, res.changelog, amend=amend, procedural=procedural_ids)
     write_json_atomic(cl, json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
     write_json_atomic(cl.with_suffix(".md"), changelog_markdown(entries))
     console.print(f"{len(res.items)} items -> {out}; changelog {cl} (+ .md): {json.dumps(res.changelog['summary'])}; "

