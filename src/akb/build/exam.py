@@ -22,10 +22,10 @@ count anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError
 
@@ -34,6 +34,8 @@ from akb.bench.loader import validation_to_data_error
 from akb.build.blind import BlindAnswer, model_family, stratified_sample
 from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
+
+A = TypeVar("A")
 
 Kind = Literal["model", "human"]
 AdjudicationVerdict = Literal["key-stands", "fix"]
@@ -156,20 +158,33 @@ def _family(reviewer: str, kind: Kind, family: str | None) -> str | None:
     return (family or model_family(reviewer)) if kind == "model" else None
 
 
-def apply_exam_answers(items: Sequence[Item], answers: Mapping[str, BlindAnswer], *, reviewer: str,
-                       kind: Kind = "model", sample: str | None = None, family: str | None = None,
-                       at: datetime | None = None) -> tuple[list[Item], list[Item]]:
-    """One ``exam`` review per answered item. Returns (all items, the missed ones)."""
-    _known(items, list(answers))
-    at = at or datetime.now(timezone.utc).replace(microsecond=0)
-    fam = _family(reviewer, kind, family)
+def _record(items: Sequence[Item], answers: Mapping[str, A],
+            review: Callable[[Item, A], tuple[Review, bool]]) -> tuple[list[Item], list[Item]]:
+    """Add ``review(item, answer)`` to every answered item. Returns (all items, the flagged ones)."""
     out: list[Item] = []
-    missed: list[Item] = []
+    flagged: list[Item] = []
     for it in items:
         a = answers.get(it.id)
         if a is None:
             out.append(it)
             continue
+        rev, flag = review(it, a)
+        new = _add(it, rev)
+        out.append(new)
+        if flag:
+            flagged.append(new)
+    return out, flagged
+
+
+def apply_exam_answers(items: Sequence[Item], answers: Mapping[str, BlindAnswer], *, reviewer: str,
+                       kind: Kind = "model", sample: str | None = None, family: str | None = None,
+                       at: datetime | None = None) -> tuple[list[Item], list[Item]]:
+    """One ``exam`` review per answered item. Returns (all items, the missed ones)."""
+    _known(items, list(answers))
+    when = at or datetime.now(timezone.utc).replace(microsecond=0)
+    fam = _family(reviewer, kind, family)
+
+    def review(it: Item, a: BlindAnswer) -> tuple[Review, bool]:
         hit = a.answer == it.answer
         note = "exam answer matched the key" if hit else f"exam answer {a.answer or 'none'} != key {it.answer}: adjudicate"
         if a.confidence is not None:
@@ -178,12 +193,10 @@ def apply_exam_answers(items: Sequence[Item], answers: Mapping[str, BlindAnswer]
             note += "; the examinee flagged the item"
         if a.note:
             note += f"; examinee note: {a.note}"
-        new = _add(it, Review(reviewer=reviewer, kind=kind, at=at, blind_answer=a.answer, verdict="accept" if hit else "flag",
-                              note=note, mode="exam", family=fam, sample=sample))
-        out.append(new)
-        if not hit:
-            missed.append(new)
-    return out, missed
+        return Review(reviewer=reviewer, kind=kind, at=when, blind_answer=a.answer, verdict="accept" if hit else "flag",
+                      note=note, mode="exam", family=fam, sample=sample), not hit
+
+    return _record(items, answers, review)
 
 
 def apply_trivia(items: Sequence[Item], answers: Mapping[str, TriviaAnswer], *, reviewer: str, kind: Kind = "model",
@@ -191,21 +204,14 @@ def apply_trivia(items: Sequence[Item], answers: Mapping[str, TriviaAnswer], *, 
                  at: datetime | None = None) -> tuple[list[Item], list[Item]]:
     """One ``trivia`` review per judged item (``flag``: trivial or clued). Returns (all items, flagged)."""
     _known(items, list(answers))
-    at = at or datetime.now(timezone.utc).replace(microsecond=0)
+    when = at or datetime.now(timezone.utc).replace(microsecond=0)
     fam = _family(reviewer, kind, family)
-    out: list[Item] = []
-    flagged: list[Item] = []
-    for it in items:
-        a = answers.get(it.id)
-        if a is None:
-            out.append(it)
-            continue
-        new = _add(it, Review(reviewer=reviewer, kind=kind, at=at, verdict="flag" if a.trivial else "accept",
-                              note=a.reason or None, mode="trivia", family=fam, sample=sample))
-        out.append(new)
-        if a.trivial:
-            flagged.append(new)
-    return out, flagged
+
+    def review(it: Item, a: TriviaAnswer) -> tuple[Review, bool]:
+        return Review(reviewer=reviewer, kind=kind, at=when, verdict="flag" if a.trivial else "accept",
+                      note=a.reason or None, mode="trivia", family=fam, sample=sample), a.trivial
+
+    return _record(items, answers, review)
 
 
 def apply_adjudications(items: Sequence[Item], rulings: Mapping[str, Adjudication], *, by: str, kind: Kind = "human",
