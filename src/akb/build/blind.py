@@ -26,14 +26,14 @@ sample) are made here too; their answers are recorded by :mod:`akb.build.exam`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from akb.bench.items import Item, Letter, Review
+from akb.bench.items import Item, Letter, Review, ReviewStatus
 from akb.bench.loader import validation_to_data_error
 from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
@@ -132,6 +132,39 @@ def read_answers(path: str | Path) -> dict[str, BlindAnswer]:
     return out
 
 
+A = TypeVar("A")
+
+
+def reviewer_family(reviewer: str, kind: str, family: str | None) -> str | None:
+    """A model reviewer's family (given, else read from its spec); none for a person."""
+    return (family or model_family(reviewer)) if kind == "model" else None
+
+
+def record_reviews(items: Sequence[Item], answers: Mapping[str, A],
+                   review_of: Callable[[Item, A], tuple[Review, bool, ReviewStatus | None]]) -> tuple[list[Item], list[Item]]:
+    """One more review on every answered item: ``review_of(item, answer)`` gives the review,
+    whether it flags the item and the new status (None: unchanged). Every kind of answer a
+    reviewer sends back (blind, options-only, exam, trivia, rulings) is recorded here.
+    Returns (all items, the flagged ones)."""
+    unknown = sorted(set(answers) - {i.id for i in items})
+    if unknown:
+        raise DataError(f"answers for ids not in the items file: {', '.join(unknown[:5])}")
+    out: list[Item] = []
+    flagged: list[Item] = []
+    for it in items:
+        a = answers.get(it.id)
+        if a is None:
+            out.append(it)
+            continue
+        review, flag, status = review_of(it, a)
+        rec = it.review.model_copy(update={"reviews": [*it.review.reviews, review], "status": status or it.review.status})
+        new = it.model_copy(update={"review": rec})
+        out.append(new)
+        if flag:
+            flagged.append(new)
+    return out, flagged
+
+
 def apply_blind_answers(
     items: Sequence[Item],
     answers: Mapping[str, BlindAnswer],
@@ -143,20 +176,12 @@ def apply_blind_answers(
     family: str | None = None,
 ) -> tuple[list[Item], list[Item]]:
     """Record one review per answered item. Returns (all items, flagged items)."""
-    unknown = sorted(set(answers) - {i.id for i in items})
-    if unknown:
-        raise DataError(f"answers for ids not in the items file: {', '.join(unknown[:5])}")
-    at = at or datetime.now(timezone.utc).replace(microsecond=0)
-    fam = (family or model_family(reviewer)) if kind == "model" else None
-    out: list[Item] = []
-    flagged: list[Item] = []
-    for it in items:
-        a = answers.get(it.id)
-        if a is None:
-            out.append(it)
-            continue
+    when = at or datetime.now(timezone.utc).replace(microsecond=0)
+    fam = reviewer_family(reviewer, kind, family)
+
+    def review_of(it: Item, a: BlindAnswer) -> tuple[Review, bool, ReviewStatus | None]:
         agree = a.answer == it.answer
-        status = it.review.status
+        status: ReviewStatus | None = None
         conf = f" (confidence {a.confidence})" if a.confidence is not None else ""
         if options_only:
             ok = not (agree and a.confident) and not a.flag
@@ -169,14 +194,12 @@ def apply_blind_answers(
         else:
             ok = agree and not a.flag
             note = ("blind answer matched the key" if agree else f"blind answer {a.answer or 'none'} != key {it.answer}") + conf
-            if ok and kind == "model" and status in ("draft", "auto-checked"):
+            if ok and kind == "model" and it.review.status in ("draft", "auto-checked"):
                 status = "model-reviewed"
         if a.note:
             note += f"; reviewer note: {a.note}"
-        review = Review(reviewer=reviewer, kind=kind, at=at, blind_answer=a.answer, verdict="accept" if ok else "flag",
+        review = Review(reviewer=reviewer, kind=kind, at=when, blind_answer=a.answer, verdict="accept" if ok else "flag",
                         note=note, mode="options-only" if options_only else "blind", family=fam)
-        new = it.model_copy(update={"review": it.review.model_copy(update={"status": status, "reviews": [*it.review.reviews, review]})})
-        out.append(new)
-        if not ok:
-            flagged.append(new)
-    return out, flagged
+        return review, not ok, status
+
+    return record_reviews(items, answers, review_of)

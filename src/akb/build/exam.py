@@ -22,20 +22,18 @@ count anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError
 
 from akb.bench.items import Item, Review
 from akb.bench.loader import validation_to_data_error
-from akb.build.blind import BlindAnswer, model_family, stratified_sample
+from akb.build.blind import BlindAnswer, record_reviews, reviewer_family, stratified_sample
 from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
-
-A = TypeVar("A")
 
 Kind = Literal["model", "human"]
 AdjudicationVerdict = Literal["key-stands", "fix"]
@@ -143,48 +141,14 @@ def check_sample(items: Sequence[Item], ids: Sequence[str], *, n: int, seed: int
     return sample
 
 
-def _known(items: Sequence[Item], ids: Sequence[str]) -> None:
-    unknown = sorted(set(ids) - {i.id for i in items})
-    if unknown:
-        raise DataError(f"answers for ids not in the items file: {', '.join(unknown[:5])}")
-
-
-def _add(it: Item, review: Review) -> Item:
-    """The item with one more review; the status stays as it was."""
-    return it.model_copy(update={"review": it.review.model_copy(update={"reviews": [*it.review.reviews, review]})})
-
-
-def _family(reviewer: str, kind: Kind, family: str | None) -> str | None:
-    return (family or model_family(reviewer)) if kind == "model" else None
-
-
-def _record(items: Sequence[Item], answers: Mapping[str, A],
-            review: Callable[[Item, A], tuple[Review, bool]]) -> tuple[list[Item], list[Item]]:
-    """Add ``review(item, answer)`` to every answered item. Returns (all items, the flagged ones)."""
-    out: list[Item] = []
-    flagged: list[Item] = []
-    for it in items:
-        a = answers.get(it.id)
-        if a is None:
-            out.append(it)
-            continue
-        rev, flag = review(it, a)
-        new = _add(it, rev)
-        out.append(new)
-        if flag:
-            flagged.append(new)
-    return out, flagged
-
-
 def apply_exam_answers(items: Sequence[Item], answers: Mapping[str, BlindAnswer], *, reviewer: str,
                        kind: Kind = "model", sample: str | None = None, family: str | None = None,
                        at: datetime | None = None) -> tuple[list[Item], list[Item]]:
     """One ``exam`` review per answered item. Returns (all items, the missed ones)."""
-    _known(items, list(answers))
     when = at or datetime.now(timezone.utc).replace(microsecond=0)
-    fam = _family(reviewer, kind, family)
+    fam = reviewer_family(reviewer, kind, family)
 
-    def review(it: Item, a: BlindAnswer) -> tuple[Review, bool]:
+    def review(it: Item, a: BlindAnswer) -> tuple[Review, bool, None]:
         hit = a.answer == it.answer
         note = "exam answer matched the key" if hit else f"exam answer {a.answer or 'none'} != key {it.answer}: adjudicate"
         if a.confidence is not None:
@@ -194,45 +158,43 @@ def apply_exam_answers(items: Sequence[Item], answers: Mapping[str, BlindAnswer]
         if a.note:
             note += f"; examinee note: {a.note}"
         return Review(reviewer=reviewer, kind=kind, at=when, blind_answer=a.answer, verdict="accept" if hit else "flag",
-                      note=note, mode="exam", family=fam, sample=sample), not hit
+                      note=note, mode="exam", family=fam, sample=sample), not hit, None
 
-    return _record(items, answers, review)
+    return record_reviews(items, answers, review)
 
 
 def apply_trivia(items: Sequence[Item], answers: Mapping[str, TriviaAnswer], *, reviewer: str, kind: Kind = "model",
                  sample: str | None = None, family: str | None = None,
                  at: datetime | None = None) -> tuple[list[Item], list[Item]]:
     """One ``trivia`` review per judged item (``flag``: trivial or clued). Returns (all items, flagged)."""
-    _known(items, list(answers))
     when = at or datetime.now(timezone.utc).replace(microsecond=0)
-    fam = _family(reviewer, kind, family)
+    fam = reviewer_family(reviewer, kind, family)
 
-    def review(it: Item, a: TriviaAnswer) -> tuple[Review, bool]:
+    def review(it: Item, a: TriviaAnswer) -> tuple[Review, bool, None]:
         return Review(reviewer=reviewer, kind=kind, at=when, verdict="flag" if a.trivial else "accept",
-                      note=a.reason or None, mode="trivia", family=fam, sample=sample), a.trivial
+                      note=a.reason or None, mode="trivia", family=fam, sample=sample), a.trivial, None
 
-    return _record(items, answers, review)
+    return record_reviews(items, answers, review)
 
 
 def apply_adjudications(items: Sequence[Item], rulings: Mapping[str, Adjudication], *, by: str, kind: Kind = "human",
                         family: str | None = None, at: datetime | None = None,
                         source: str | Path | None = None) -> list[Item]:
     """One ``adjudication`` review per ruling; every ruled item must have a current exam miss."""
-    _known(items, list(rulings))
-    at = at or datetime.now(timezone.utc).replace(microsecond=0)
-    fam = _family(by, kind, family)
+    unknown = sorted(set(rulings) - {i.id for i in items})
+    if unknown:
+        raise DataError(f"rulings for ids not in the items file: {', '.join(unknown[:5])}", file=source)
+    when = at or datetime.now(timezone.utc).replace(microsecond=0)
+    fam = reviewer_family(by, kind, family)
     by_id = {i.id: i for i in items}
     for iid in rulings:
         if not exam_misses(by_id[iid]):
             raise DataError(f"{iid} has no exam miss to adjudicate (no exam answer other than the key, made after its "
                             "text last changed)", file=source, line=rulings[iid]._line, field="id")
-    out: list[Item] = []
-    for it in items:
-        a = rulings.get(it.id)
-        if a is None:
-            out.append(it)
-            continue
-        note = ("key stands: " if a.verdict == "key-stands" else "fix: ") + a.note
-        out.append(_add(it, Review(reviewer=by, kind=kind, at=at, verdict="accept" if a.verdict == "key-stands" else "flag",
-                                   note=note, mode="adjudication", family=fam)))
-    return out
+
+    def review(it: Item, a: Adjudication) -> tuple[Review, bool, None]:
+        stands = a.verdict == "key-stands"
+        return Review(reviewer=by, kind=kind, at=when, verdict="accept" if stands else "flag",
+                      note=("key stands: " if stands else "fix: ") + a.note, mode="adjudication", family=fam), not stands, None
+
+    return record_reviews(items, rulings, review)[0]

@@ -37,7 +37,7 @@ from typing import Any
 
 from akb.bench.items import LETTERS, Item, Review
 from akb.bench.taxonomy import Taxonomy
-from akb.build.blind import model_family
+from akb.build.blind import reviewer_family
 from akb.build.checks import (
     MAX_GOLD_LONGEST,
     MAX_INNER_RANK,
@@ -103,7 +103,7 @@ def _who(pairs: Sequence[tuple[Item, Review]], figures: Any) -> list[dict[str, A
     for it, r in pairs:
         by_rev[r.reviewer].append((it, r))
     return [{"reviewer": k, "kind": v[0][1].kind,
-             "family": v[0][1].family or (model_family(k) if v[0][1].kind == "model" else None), **figures(v)}
+             "family": reviewer_family(k, v[0][1].kind, v[0][1].family), **figures(v)}
             for k, v in sorted(by_rev.items())]
 
 
