@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from akb.bench.items import LETTERS, Item, Review, ReviewRecord
-from akb.build.checks import key_rank, normalise_text
+from akb.build.checks import key_rank, normalise_text, numeric_value
 from akb.build.procedural.base import (
     GENERATORS,
     Draft,
@@ -79,7 +79,8 @@ def _rebuilt_drafts(gen: Generator, olds: Sequence[Item], salt: str, tries: int 
         d = gen.make(rng)
         if d is None:
             continue
-        words = {c.lower() for c in d.choices} | {str(d.params[k]).lower() for k in ("reference", "target") if k in d.params}
+        words = ({c.lower() for c in d.choices if numeric_value(c) is None}  # '2' may be an option of every item
+                 | {str(d.params[k]).lower() for k in ("reference", "target", "word") if k in d.params})
         if normalise_text(d.question) in taken_q or used & words:
             continue
         if gen.spread is not None and counts:
@@ -120,7 +121,7 @@ def _rebuilt_item(it: Item, d: Draft, why: str, at: datetime, version: str, salt
                        "until it is reviewed again (blind and options-only)")
     check = Review(reviewer="akb build check: key recomputed from parameters", kind="auto", at=at, verdict="accept")
     review = ReviewRecord(status="draft", reviews=[*it.review.reviews, note, check])
-    prov = it.provenance.model_copy(update={"params": d.params, "created": at})
+    prov = it.provenance.model_copy(update={"params": d.params, "created": at, "generator": d.generator, "source": d.source})
     return it.model_copy(update={"question": d.question, "choices": choices, "option_order": [d.choices.index(c) for c in choices],
                                  "rationale": d.rationale, "provenance": prov, "meta": meta, "review": review})
 
@@ -140,7 +141,7 @@ def regenerate_procedural(items: Sequence[Item], *, at: datetime | None = None, 
         gen = GENERATORS.get(it.provenance.generator or "") if it.provenance.method == "procedural" else None
         why = gen.outdated(it.provenance.params or {}) if gen is not None and gen.outdated is not None else None
         if gen is not None and why:
-            rebuild[gen.id].append((it, why))
+            rebuild[gen.rebuild_with or gen.id].append((it, why))
     for gid, olds in rebuild.items():
         drafts = _rebuilt_drafts(GENERATORS[gid], [i for i, _ in olds], salt)
         for (it, why), d in zip(olds, drafts, strict=True):

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from akb.bench.items import LETTERS, Item, Review, ReviewRecord
 from akb.build.checks import release_stats, sibling_problems
+from akb.build.procedural.base import GENERATORS, _load_all
 from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
 
@@ -180,12 +181,17 @@ def merge_revisions(
             v = revision_of(it.meta) or {}
             why = str(v.get("why") or "")
             if (it.question, it.provenance.params) != (old.question, old.provenance.params) or it.answer_text != old.answer_text:
-                # a new design of its generator: same generator, category and key letter, new text
+                # a new design of its generator (or of the generator that replaces it): same category,
+                # subcategory and key letter, new text
                 if v.get("change") != "rewritten":
                     raise DataError(f"regenerated {it.id} changed its question, key or parameters without "
                                     "meta.revision.change = 'rewritten'")
-                if (it.provenance.generator, it.category, it.subcategory) != (old.provenance.generator, old.category, old.subcategory):
-                    raise DataError(f"regenerated {it.id} changed its generator or subcategory")
+                _load_all()
+                old_gen = GENERATORS.get(old.provenance.generator or "")
+                allowed = {old.provenance.generator, old_gen.rebuild_with if old_gen else None}
+                if it.provenance.generator not in allowed or (it.category, it.subcategory) != (old.category, old.subcategory):
+                    raise DataError(f"regenerated {it.id} changed its subcategory, or its generator to one that does not "
+                                    "replace the old one")
                 if it.answer != old.answer:
                     raise DataError(f"regenerated {it.id} moved its key from {old.answer} to {it.answer} (letter balance)")
                 for w in sibling_problems(it):

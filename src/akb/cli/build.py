@@ -365,7 +365,7 @@ def adjudicate_cmd(
 def regen_procedural_cmd(
     out: Annotated[Path, typer.Option(help="where to write the items (every item; procedural ones regenerated)")],
     file: Annotated[Path | None, typer.Argument(help="items JSONL (default: the shipped AKB-2000)")] = None,
-    version: Annotated[str, typer.Option(help="the version the regenerated items go into (named in the review notes)")] = "0.3",
+    version: Annotated[str, typer.Option(help="the version the regenerated items go into (named in the review notes)")] = "0.4",
     changed_only: Annotated[bool, typer.Option("--changed-only", help="write only the items regeneration changed")] = False,
 ) -> None:
     """Give the procedural items sibling questions and, for numeric generators, new options

@@ -54,6 +54,9 @@ class Generator:
     outdated: Callable[[dict[str, Any]], str | None] | None = None
     # params -> what regeneration spreads evenly over a rebuilt set (the asked stress position)
     spread: Callable[[dict[str, Any]], Any] | None = None
+    # the generator whose design replaces this one: outdated items are drawn from it (same
+    # subcategory) when a question form, not only its options, had to change
+    rebuild_with: str | None = None
 
 
 GENERATORS: dict[str, Generator] = {}
@@ -176,7 +179,7 @@ def register(gen: Generator) -> Generator:
 
 def _load_all() -> None:
     # Importing the modules registers their generators.
-    from akb.build.procedural import formulas, music, phonetic  # noqa: F401
+    from akb.build.procedural import formulas, music, phonetic, phonology, standards  # noqa: F401
 
 
 def generate(generator_id: str, n: int, seed: int = 0, max_tries: int = 50) -> list[Draft]:
