@@ -1094,17 +1094,35 @@ def _phoneme_outdated(params: dict[str, Any]) -> str | None:
 
 
 def _homophone_outdated(params: dict[str, Any]) -> str | None:
-    return None if params.get("design") == "all-homophones" else f"{PARALLEL_WHY} (only the key had a homophone)"
+    if params.get("design") != "all-homophones":
+        return f"{PARALLEL_WHY} (only the key had a homophone)"
+    return TRIVIA_WHY.format("homophones of everyday words ('tee' / 'tea')", "minimal pair by the features of its contrast")
+
+
+# v0.4: the trivia census found the everyday-word forms answerable by any literate reader; their
+# items are rebuilt by the phonological analysis generators (phonology.py).
+TRIVIA_WHY = "rebuilt: {} are everyday English, not auditory knowledge (trivia census); now a {}"
+
+
+def _syllable_outdated(params: dict[str, Any]) -> str | None:
+    return TRIVIA_WHY.format("syllable counts of everyday words ('note')", "coda count in phonemes")
+
+
+def _rhyme_outdated_v031(params: dict[str, Any]) -> str | None:
+    return _rhyme_outdated(params) or TRIVIA_WHY.format("rhymes of everyday words ('rare' / 'bear')",
+                                                         "rhyme, assonance or alliteration by sound, not spelling")
 
 
 for _g in [
     Generator("phonetic.stress_position", "phonetic", "word_stress", SOURCE, _stress_make, _stress_recompute, siblings=_stress_siblings,
               outdated=_stress_outdated, spread=lambda p: p.get("position")),
-    Generator("phonetic.syllable_count", "phonetic", "syllables", SOURCE, _syllable_make, _syllable_recompute, siblings=_syllable_siblings),
+    Generator("phonetic.syllable_count", "phonetic", "syllables", SOURCE, _syllable_make, _syllable_recompute, siblings=_syllable_siblings,
+              outdated=_syllable_outdated, rebuild_with="phonetic.coda_size"),
     Generator("phonetic.rhyme", "phonetic", "rhyme", SOURCE, _rhyme_make, _rhyme_recompute, siblings=_rhyme_siblings,
-              outdated=_rhyme_outdated),
+              outdated=_rhyme_outdated_v031, rebuild_with="phonetic.rhyme_kind"),
     Generator("phonetic.homophone", "phonetic", "homophones_minimal_pairs", SOURCE, _homophone_make, _homophone_recompute,
-              siblings=_homophone_siblings, outdated=_homophone_outdated, spread=lambda p: p["options"][0][0]),
+              siblings=_homophone_siblings, outdated=_homophone_outdated, spread=lambda p: p["options"][0][0],
+              rebuild_with="phonetic.minimal_pair"),
     Generator("phonetic.phoneme", "phonetic", "phonemes_ipa", SOURCE, _phoneme_make, _phoneme_recompute, siblings=_phoneme_siblings,
               outdated=_phoneme_outdated, spread=lambda p: p.get("spelling")),
 ]:
