@@ -634,28 +634,43 @@ def _compressor_make(rng: random.Random) -> Draft | None:
                     _compressor_pool(p), f"Above threshold the excess is divided by the ratio: {t} + ({x} - ({t})) / {r} = {y:g} dBFS.", p, "medium")
 
 
-def _gen(gid: str, cat: str, sub: str, source: str, make: Any, recompute: Any, pool: Any) -> Generator:
-    return Generator(gid, cat, sub, source, make, recompute, siblings=sibling_from_pool(pool), pool=pool)
+def _gen(gid: str, cat: str, sub: str, source: str, make: Any, recompute: Any, pool: Any, **kw: Any) -> Generator:
+    return Generator(gid, cat, sub, source, make, recompute, siblings=sibling_from_pool(pool), pool=pool, **kw)
+
+
+# v0.4: the trivia census found these forms hand the reader every number the arithmetic needs; their
+# items are rebuilt by generators that name the format, toolkit or stage instead (standards.py).
+GIVEN_WHY = "rebuilt: the question gave every number the arithmetic needs (trivia census); now {}"
+
+
+def _given(now: str, only: Any = None) -> dict[str, Any]:
+    return {"outdated": lambda p: GIVEN_WHY.format(now) if only is None or only(p) else None}
 
 
 for _g in [
     _gen("technical.nyquist", "technical", "sampling_quantisation", "Nyquist-Shannon sampling theorem", _nyquist_make, nyquist, _nyquist_pool),
     _gen("technical.alias", "technical", "sampling_quantisation", "frequency folding about fs/2", _alias_make, alias, _alias_pool),
     _gen("technical.snr_bits", "technical", "sampling_quantisation", "SQNR = 6.02N + 1.76 dB", _snr_bits_make, snr_bits, _snr_bits_pool),
-    _gen("technical.pcm_size", "technical", "formats_codecs", "PCM size = duration x rate x bits x channels / 8", _pcm_size_make, pcm_size, _pcm_size_pool),
-    _gen("technical.pcm_rate", "technical", "formats_codecs", "PCM bit rate = rate x bits x channels", _pcm_rate_make, pcm_rate, _pcm_rate_pool),
+    _gen("technical.pcm_size", "technical", "formats_codecs", "PCM size = duration x rate x bits x channels / 8", _pcm_size_make, pcm_size, _pcm_size_pool,
+         rebuild_with="technical.format_size", **_given("the format is named, not its parameters")),
+    _gen("technical.pcm_rate", "technical", "formats_codecs", "PCM bit rate = rate x bits x channels", _pcm_rate_make, pcm_rate, _pcm_rate_pool,
+         rebuild_with="technical.format_rate", **_given("the format is named, not its parameters")),
     _gen("technical.fft_bin", "technical", "signal_processing", "DFT bin spacing fs/N", _bin_make, bin_spacing, _bin_pool),
-    _gen("technical.frames", "technical", "signal_processing", "frames = 1 + floor((L - win) / hop)", _frames_make, n_frames, _frames_pool),
+    _gen("technical.frames", "technical", "signal_processing", "frames = 1 + floor((L - win) / hop)", _frames_make, n_frames, _frames_pool,
+         rebuild_with="technical.toolkit_frames", **_given("the toolkit is named, not its window and hop")),
     _gen("technical.db_sum", "technical", "psychoacoustics", "incoherent level addition", _db_sum_make, db_sum, _db_sum_pool),
     _gen("technical.amp_db", "technical", "psychoacoustics", "20 log10 amplitude ratio", _amp_db_make, amp_db, _amp_db_pool),
     _gen("technical.wavelength", "technical", "psychoacoustics", "wavelength = c / f, c = 343 m/s", _wavelength_make, wavelength, _wavelength_pool),
     Generator("audio_quality.noise_slope", "audio_quality", "noise", "noise colour PSD slopes", _noise_make, noise_slope,
               siblings=sibling_from_pool(_noise_pool)),
-    _gen("audio_quality.harmonic", "audio_quality", "distortion_clipping", "harmonics at n x f", _harmonic_make, harmonic, _harmonic_pool),
+    _gen("audio_quality.harmonic", "audio_quality", "distortion_clipping", "harmonics at n x f", _harmonic_make, harmonic, _harmonic_pool,
+         rebuild_with="audio_quality.distortion_product", **_given("the kind of nonlinearity decides which harmonics appear")),
     _gen("audio_quality.comb_notch", "audio_quality", "room_acoustics", "comb filter notch at 1/(2 delay)", _comb_make, comb_notch, _comb_pool),
     _gen("audio_quality.room_mode", "audio_quality", "room_acoustics", "axial mode f = c / 2L", _mode_make, room_mode, _mode_pool),
-    _gen("audio_quality.compression_ratio", "audio_quality", "codec_artifacts", "PCM rate / coded rate", _compression_make, compression_ratio, _compression_pool),
-    _gen("technical.spectrogram_shape", "technical", "features_representations", "N/2 + 1 bins; fs / hop frames per second", _spectrogram_make, spectrogram_shape, _spectrogram_pool),
+    _gen("audio_quality.compression_ratio", "audio_quality", "codec_artifacts", "PCM rate / coded rate", _compression_make, compression_ratio, _compression_pool,
+         rebuild_with="audio_quality.format_compression", **_given("the source format is named, not its parameters")),
+    _gen("technical.spectrogram_shape", "technical", "features_representations", "N/2 + 1 bins; fs / hop frames per second", _spectrogram_make, spectrogram_shape, _spectrogram_pool,
+         rebuild_with="technical.frame_rate", **_given("the system is named, not its sample rate and hop", lambda p: p.get("ask") == "rate")),
     _gen("technical.compressor_out", "technical", "production_hardware", "static compressor curve", _compressor_make, compressor_out, _compressor_pool),
     _gen("audio_quality.snr_rms", "audio_quality", "quality_measures", "SNR = 20 log10 of RMS ratio", _snr_make, snr_rms, _snr_pool),
 ]:
