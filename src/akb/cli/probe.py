@@ -32,6 +32,9 @@ def probe(
     cot: Annotated[bool | None, typer.Option("--cot/--no-cot", help="chain-of-thought prompt")] = None,
     circular: Annotated[bool | None, typer.Option("--circular/--no-circular", help="ask all 4 rotations; right only if all right")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="generation length (default 16; 2048 with --cot)")] = None,
+    stop_at_letter: Annotated[bool, typer.Option("--stop-at-letter", help="generate mode: the reply ends after a leading "
+                                                 "option letter ('B.'); local models stop there (faster; changes what "
+                                                 "a reply that runs on counts as: docs/performance.md)")] = False,
     temperature: Annotated[float | None, typer.Option(help="sampling temperature (default 0: greedy)")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of --sample and of sampled decoding (default 0)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="run directory (default runs/probe/MODEL-MODE)")] = None,
@@ -69,6 +72,7 @@ def probe(
     raw["model"] = mcfg.model_dump()
     overrides = {"mode": mode, "data": str(data) if data else None, "categories": _split(categories), "limit": limit, "sample": sample,
                  "circular": circular, "max_tokens": max_tokens, "temperature": temperature, "seed": seed,
+                 "stop_at_letter": True if stop_at_letter else None,
                  "out": str(out) if out else None, "cache": str(cache) if cache else None}
     if num_fewshot is not None:
         raw.setdefault("prompt", {})["num_fewshot"] = num_fewshot

@@ -55,6 +55,8 @@ class ChatRequest(BaseModel):
     top_p: float | None = None
     seed: int | None = None
     stop: list[str] | None = None
+    stop_at_letter: bool | None = Field(None, description="the reply ends at the delimiter after a leading option letter "
+                                        "(akb.models.letter_stop); None/absent: a full reply")
     letters: list[str] | None = Field(None, description="option letters to score in logprob mode")
     mcq: MCQ | None = None
     audio: AudioRef | None = None

@@ -537,7 +537,7 @@ class HFBackend(StreamingBackend):
         # Requests in one call share decoding settings in practice; group to be safe.
         groups: dict[str, list[int]] = {}
         for i, r in enumerate(requests):
-            key = stable_hash([r.max_tokens, r.temperature, r.top_p, r.seed, r.stop])
+            key = stable_hash([r.max_tokens, r.temperature, r.top_p, r.seed, r.stop, r.stop_at_letter, r.letters])
             groups.setdefault(key, []).append(i)
         budget = self._token_budget(torch, model)
         for idxs in groups.values():
@@ -563,9 +563,17 @@ class HFBackend(StreamingBackend):
                                    extra_per_row=first.max_tokens)
             for batch in batches:
                 enc_ids, mask = self._left_pad(torch, [ids[k] for k in batch.rows], model.device)
+                kwargs = dict(gen_kwargs)
+                if first.stop_at_letter and first.letters:
+                    from transformers import StoppingCriteriaList
+
+                    from akb.models.letter_stop import stopping_criteria
+
+                    # each row ends once it opens with a letter and a delimiter; the batch when all have
+                    kwargs["stopping_criteria"] = StoppingCriteriaList([stopping_criteria(tok, enc_ids.shape[1], first.letters)])
                 t0 = time.perf_counter()
                 with torch.inference_mode():
-                    seqs = model.generate(input_ids=enc_ids, attention_mask=mask, **gen_kwargs)
+                    seqs = model.generate(input_ids=enc_ids, attention_mask=mask, **kwargs)
                 elapsed = (time.perf_counter() - t0) / len(batch.rows)
                 new = seqs[:, enc_ids.shape[1]:].cpu().tolist()
                 chunk: list[tuple[int, Response]] = []
@@ -583,6 +591,12 @@ class HFBackend(StreamingBackend):
                     for s in requests[i].stop or []:
                         if s in text:
                             text, finish = text[: text.index(s)], "stop"
+                    if requests[i].stop_at_letter and requests[i].letters:
+                        from akb.models.letter_stop import leading_letter_end
+
+                        end = leading_letter_end(text, requests[i].letters)
+                        if end is not None:  # stopped there (and cut: a decoded token may run past it)
+                            text, finish = text[:end], "stop"
                     chunk.append((i, Response(
                         text=text.strip(),
                         prompt_tokens=len(ids[k]),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from akb.analysis.metrics import Metrics, compute_metrics, table1_markdown
 from akb.bench.extract import extract_choice
@@ -51,6 +51,9 @@ class ProbeConfig(BaseModel):
     sample: int | None = Field(None, ge=1, description="a random sample of N items stratified by category (seed: seed)")
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     max_tokens: int | None = Field(None, ge=1, description="default 16, or 2048 with cot")
+    stop_at_letter: bool = Field(False, description="generate mode: the reply ends at the delimiter after a leading "
+                                 "option letter ('B.'), and a local model stops generating there; a scoring protocol, "
+                                 "not only a speed-up (akb.models.letter_stop)")
     temperature: float = Field(0.0, ge=0.0, le=100.0)
     seed: int = 0
     circular: bool = False
@@ -64,6 +67,12 @@ class ProbeConfig(BaseModel):
     @classmethod
     def _out_is_a_folder(cls, v: str | None) -> str | None:
         return check_dir_target(v, "run folder (--out)") if v is not None else None
+
+    @model_validator(mode="after")
+    def _letter_stop_needs_a_direct_answer(self) -> ProbeConfig:
+        if self.stop_at_letter and (self.prompt.cot or self.mode == "logprob"):
+            raise ValueError("stop_at_letter applies to direct answers in generate mode: not with cot or logprob mode")
+        return self
 
     @field_validator("cache")
     @classmethod
@@ -158,6 +167,7 @@ def build_request(item: Item, choices: Sequence[str], cfg: ProbeConfig,
         max_tokens=max_tokens,
         temperature=cfg.temperature,
         seed=cfg.seed if cfg.temperature > 0 else None,
+        stop_at_letter=True if cfg.stop_at_letter else None,  # absent otherwise: earlier cache keys stay valid
         letters=letters,
         mcq=MCQ(question=item.question, choices=list(choices), letters=letters),
     )
@@ -227,6 +237,7 @@ def score_item(item: Item, resps: list[Response], mode: Mode, prompt_sha256: str
 def default_run_dir(cfg: ProbeConfig) -> Path:
     extra = "-circular" if cfg.circular else ""
     extra += "-cot" if cfg.prompt.cot else ""
+    extra += "-letterstop" if cfg.stop_at_letter else ""
     extra += f"-{cfg.prompt.num_fewshot}shot" if cfg.prompt.num_fewshot else ""
     extra += f"-sample{cfg.sample}-seed{cfg.seed}" if cfg.sample else ""
     return Path("runs") / "probe" / f"{slug(cfg.model.spec)}-{cfg.mode}{extra}"
@@ -268,7 +279,8 @@ class ProbeTask(TaskBase[Item]):
             "model": backend.identity(),
             "mode": mode,
             "prompt": cfg.prompt.model_dump(),
-            "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed},
+            "decoding": {"max_tokens": cfg.max_tokens, "temperature": cfg.temperature, "seed": cfg.seed,
+                         **({"stop_at_letter": True} if cfg.stop_at_letter else {})},
             "circular": cfg.circular,
             "data_sha256": file_sha256(self.data_path),
         }
@@ -296,6 +308,8 @@ def check_mode(task: ProbeTask, backend: Backend) -> Mode:
     mode: Mode = cfg.mode or default_mode(backend)
     if mode == "logprob" and not backend.supports_logprobs:
         raise ConfigError(f"backend '{cfg.model.backend}' cannot read log-probabilities; use --mode generate")
+    if mode == "logprob" and cfg.stop_at_letter:
+        raise ConfigError("--stop-at-letter applies to generate mode (this model defaults to logprob): add --mode generate")
     task.cfg = cfg.model_copy(update={"mode": mode})
     return mode
 

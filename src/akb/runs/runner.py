@@ -50,6 +50,7 @@ from akb.core.errors import ErrorKind, ResumeError, RunStopped
 from akb.core.jsonl import JsonlAppender, iter_jsonl, repair_tail
 from akb.core.results import SAMPLES_FILE
 from akb.models.base import ChatRequest, Mode, Response
+from akb.models.letter_stop import cut_at_letter
 
 
 @dataclass
@@ -227,6 +228,12 @@ class Runner:
                 bar.advance()
 
             def accept(tk: str, j: int, resp: Response) -> None:
+                req = by_key[tk].requests[j]
+                if req.stop_at_letter and req.letters and resp.text:
+                    # every backend cuts the same way (the hf backend has stopped there already)
+                    cut = cut_at_letter(resp.text, req.letters)
+                    if cut != resp.text:
+                        resp = resp.model_copy(update={"text": cut, "finish_reason": "stop"})
                 slots[tk][j] = resp
                 if caching:
                     self.backend.store(by_key[tk].requests[j], resp, keys.get((tk, j)))
