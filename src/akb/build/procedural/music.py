@@ -625,7 +625,10 @@ for _g in [
     Generator("music.bar_seconds", "music", "rhythm_meter_tempo", SOURCE, _bar_make, bar_seconds,
               siblings=sibling_from_pool(_bar_pool), pool=_bar_pool),
     Generator("music.harmonic_freq", "music", "form_texture_acoustics", SOURCE, _harmonic_make, harmonic_freq,
-              siblings=sibling_from_pool(_harmonic_freq_pool), pool=_harmonic_freq_pool),
+              siblings=sibling_from_pool(_harmonic_freq_pool), pool=_harmonic_freq_pool, rebuild_with="music.overtone",
+              # v0.4 (trivia census): 'the nth harmonic' read literally is n x f; the overtone of a stopped pipe is not
+              outdated=lambda p: "rebuilt: 'the nth harmonic' read literally gives n x f (trivia census); now the overtone of "
+                                 "a stopped pipe or a string"),
     Generator("music.harmonic_pitch", "music", "form_texture_acoustics", SOURCE, _harmonic_pitch_make, harmonic_pitch,
               siblings=sibling_from_pool(_spelled(_harmonic_pitch_pool))),
     Generator("music.beats", "music", "form_texture_acoustics", SOURCE, _beats_make, beat_rate,

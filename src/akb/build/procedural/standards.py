@@ -260,6 +260,87 @@ def _distortion_make(rng: random.Random) -> Draft | None:
     return d
 
 
+# ---------------------------------------------------------------- FFT bin spacing of named front ends
+# key -> (description, sample rate, FFT size)
+FRONT_ENDS: dict[str, tuple[str, int, int]] = {
+    "kaldi": ("Kaldi's default filterbank front end (compute-fbank-feats defaults) on 16 kHz audio", 16000, 512),
+    "librosa": ("librosa.stft with its default n_fft, on audio at librosa's default sample rate", 22050, 2048),
+    "librosa44": ("librosa.stft with its default n_fft, on 44.1 kHz audio", 44100, 2048),
+    "torchaudio": ("torchaudio.transforms.Spectrogram with its default n_fft, on 16 kHz audio", 16000, 400),
+}
+BIN_FACTS = {"kaldi": "Kaldi frames 25 ms (400 samples at 16 kHz) and pads each frame to the next power of two (512)",
+             "librosa": "librosa's defaults are sr=22050 and n_fft=2048", "librosa44": "librosa's default n_fft is 2048",
+             "torchaudio": "torchaudio's Spectrogram default n_fft is 400"}
+
+
+def bin_spacing(p: dict[str, Any]) -> str:
+    _, fs, n = FRONT_ENDS[p["front_end"]]
+    return fmt(fs / p.get("n_fft", n), "Hz", 4)
+
+
+def _bin_q(p: dict[str, Any]) -> str:
+    if "n_fft" in p:
+        return f"What is the bin spacing of a {p['n_fft']}-point FFT of {hz(FRONT_ENDS[p['front_end']][1])} audio?"
+    return f"What is the frequency spacing between adjacent FFT bins of {FRONT_ENDS[p['front_end']][0]}?"
+
+
+def _bin_pool(p: dict[str, Any]) -> list[Candidate]:
+    out = [(bin_spacing({"front_end": f}), _bin_q({"front_end": f})) for f in FRONT_ENDS if f != p["front_end"]]
+    if p["front_end"] == "kaldi":  # the frame length taken as the FFT size: no power-of-two padding
+        out.insert(0, (bin_spacing({"front_end": "kaldi", "n_fft": 400}), _bin_q({"front_end": "kaldi", "n_fft": 400})))
+    else:  # half the FFT size
+        half = {"front_end": p["front_end"], "n_fft": FRONT_ENDS[p["front_end"]][2] // 2}
+        out.insert(0, (bin_spacing(half), _bin_q(half)))
+    return out
+
+
+def _bin_make(rng: random.Random) -> Draft | None:
+    p = {"front_end": rng.choice(sorted(FRONT_ENDS))}
+    _, fs, n = FRONT_ENDS[p["front_end"]]
+    return _numeric(rng, "technical.toolkit_bin", "technical", "signal_processing", _bin_q(p), bin_spacing(p), _bin_pool(p),
+                    f"{BIN_FACTS[p['front_end']]}: {fs} / {n} = {bin_spacing(p)}.", p, "hard")
+
+
+# ---------------------------------------------------------------- overtones of strings and pipes
+# a stopped pipe (closed at one end) sounds only odd harmonics: its nth overtone is harmonic 2n + 1
+RESONATORS = {"string": "a vibrating string", "open": "an open organ pipe (open at both ends)",
+              "stopped": "a stopped organ pipe (closed at one end)"}
+OVERTONES = {1: "first", 2: "second", 3: "third"}
+FUNDAMENTALS = (65.4, 73.4, 82.4, 98, 110, 130.8, 146.8, 196, 220)
+
+
+def harmonic_number(p: dict[str, Any]) -> int:
+    return 2 * p["n"] + 1 if p["resonator"] == "stopped" else p["n"] + 1
+
+
+def overtone(p: dict[str, Any]) -> str:
+    return fmt(p["f0"] * harmonic_number(p), "Hz", 4)
+
+
+def _overtone_q(p: dict[str, Any]) -> str:
+    return (f"{RESONATORS[p['resonator']][0].upper()}{RESONATORS[p['resonator']][1:]} sounds a fundamental of {fmt(p['f0'], 'Hz', 4)}. "
+            f"What is the frequency of its {OVERTONES[p['n']]} overtone?")
+
+
+def _overtone_pool(p: dict[str, Any]) -> list[Candidate]:
+    out = [(overtone({**p, "resonator": r, "n": n}), _overtone_q({**p, "resonator": r, "n": n}))
+           for r in ("stopped", "string") for n in OVERTONES if (r, n) != (p["resonator"], p["n"])]
+    out.append((fmt(p["f0"] * p["n"], "Hz", 4), f"What is the frequency of the {['', 'first', 'second', 'third'][p['n']]} harmonic "
+                                                f"(the fundamental counted as the first) of a string whose fundamental is "
+                                                f"{fmt(p['f0'], 'Hz', 4)}?"))
+    return out
+
+
+def _overtone_make(rng: random.Random) -> Draft | None:
+    p: dict[str, Any] = {"resonator": rng.choice(["stopped", "stopped", "string"]), "n": rng.choice([1, 2, 3]),
+                         "f0": rng.choice(FUNDAMENTALS)}
+    k = harmonic_number(p)
+    kind = ("a stopped pipe has only odd harmonics (1, 3, 5, 7 ...), so its overtones are harmonics 3, 5, 7"
+            if p["resonator"] == "stopped" else "a string has every harmonic, so its nth overtone is harmonic n + 1")
+    return _numeric(rng, "music.overtone", "music", "form_texture_acoustics", _overtone_q(p), overtone(p), _overtone_pool(p),
+                    f"{kind[0].upper()}{kind[1:]}: {k} x {fmt(p['f0'], 'Hz', 4)} = {overtone(p)}.", p, "medium")
+
+
 def _gen(gid: str, cat: str, sub: str, source: str, make: Any, recompute: Any, pool: Any) -> Generator:
     return Generator(gid, cat, sub, source, make, recompute, siblings=sibling_from_pool(pool), pool=pool)
 
@@ -275,5 +356,9 @@ for _g in [
          _frame_rate_make, frame_rate, _frame_rate_pool),
     _gen("audio_quality.distortion_product", "audio_quality", "distortion_clipping", "odd transfer curves make odd harmonics only",
          _distortion_make, distortion, _distortion_pool),
+    _gen("technical.toolkit_bin", "technical", "signal_processing", "Kaldi, librosa and torchaudio FFT sizes; spacing = fs / N",
+         _bin_make, bin_spacing, _bin_pool),
+    _gen("music.overtone", "music", "form_texture_acoustics", "overtone series of strings and stopped pipes", _overtone_make, overtone,
+         _overtone_pool),
 ]:
     register(_g)
