@@ -47,3 +47,14 @@ def test_importing_akb_stays_light() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_every_test_folder_is_collected(pytestconfig: pytest.Config) -> None:
+    """pytest skips folders matching ``norecursedirs``; its default list holds "build", which once
+    left tests/build (the construction package's tests) out of every run without a word."""
+    from fnmatch import fnmatch
+
+    patterns = pytestconfig.getini("norecursedirs")
+    folders = {p.name for p in (ROOT / "tests").rglob("*") if p.is_dir() and "__pycache__" not in p.parts}
+    skipped = sorted(f for f in folders if any(fnmatch(f, pat) for pat in patterns))
+    assert skipped == [], f"pytest would not collect tests/**/{skipped}: fix norecursedirs in pyproject.toml"
