@@ -119,17 +119,29 @@ def stratified_sample(items: Sequence[Item], n: int, *, seed: int = 0, min_per_c
     return [i for i in items if i.id in chosen]
 
 
-def read_answers(path: str | Path) -> dict[str, BlindAnswer]:
-    out: dict[str, BlindAnswer] = {}
+R = TypeVar("R", bound=BaseModel)
+
+
+def read_records(path: str | Path, model: type[R], check: Callable[[R, int], None] | None = None) -> dict[str, R]:
+    """One reviewer file: a ``model`` per line, keyed by its ``id`` (one line per id); ``check``
+    sees each record with its line number and raises for what the model alone cannot say."""
+    out: dict[str, R] = {}
     for lineno, rec in iter_jsonl(path):
         try:
-            a = BlindAnswer.model_validate(rec)
+            a = model.model_validate(rec)
         except ValidationError as e:
             raise validation_to_data_error(e, file=path, line=lineno) from None
-        if a.id in out:
-            raise DataError(f"second answer for {a.id!r}", file=path, line=lineno, field="id")
-        out[a.id] = a
+        if check is not None:
+            check(a, lineno)
+        iid: str = a.id  # type: ignore[attr-defined]
+        if iid in out:
+            raise DataError(f"second line for {iid!r}", file=path, line=lineno, field="id")
+        out[iid] = a
     return out
+
+
+def read_answers(path: str | Path) -> dict[str, BlindAnswer]:
+    return read_records(path, BlindAnswer)
 
 
 A = TypeVar("A")

@@ -22,18 +22,22 @@ count anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool
 
 from akb.bench.items import Item, Review
-from akb.bench.loader import validation_to_data_error
-from akb.build.blind import BlindAnswer, record_reviews, reviewer_family, stratified_sample
+from akb.build.blind import (
+    BlindAnswer,
+    read_records,
+    record_reviews,
+    reviewer_family,
+    stratified_sample,
+)
 from akb.core.errors import DataError
-from akb.core.jsonl import iter_jsonl
 
 Kind = Literal["model", "human"]
 AdjudicationVerdict = Literal["key-stands", "fix"]
@@ -102,31 +106,22 @@ def misses_packet(items: Sequence[Item]) -> list[dict[str, Any]]:
     return rows
 
 
-def _read(path: str | Path, model: type[BaseModel]) -> dict[str, BaseModel]:
-    out: dict[str, BaseModel] = {}
-    for lineno, rec in iter_jsonl(path):
-        try:
-            a = model.model_validate(rec)
-        except ValidationError as e:
-            raise validation_to_data_error(e, file=path, line=lineno) from None
+def _check(path: str | Path) -> Callable[[BaseModel, int], None]:
+    def check(a: BaseModel, lineno: int) -> None:
         if isinstance(a, TriviaAnswer) and a.trivial and not a.reason:
             raise DataError("a trivial item needs a reason (the common-sense route or the clue)",
                             file=path, line=lineno, field="reason")
         if isinstance(a, Adjudication):
             a._line = lineno
-        iid: str = a.id  # type: ignore[attr-defined]
-        if iid in out:
-            raise DataError(f"second line for {iid!r}", file=path, line=lineno, field="id")
-        out[iid] = a
-    return out
+    return check
 
 
 def read_trivia(path: str | Path) -> dict[str, TriviaAnswer]:
-    return _read(path, TriviaAnswer)  # type: ignore[return-value]
+    return read_records(path, TriviaAnswer, _check(path))
 
 
 def read_adjudications(path: str | Path) -> dict[str, Adjudication]:
-    return _read(path, Adjudication)  # type: ignore[return-value]
+    return read_records(path, Adjudication, _check(path))
 
 
 def check_sample(items: Sequence[Item], ids: Sequence[str], *, n: int, seed: int) -> list[str]:

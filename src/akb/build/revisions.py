@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from akb.bench.items import LETTERS, Item, Review, ReviewRecord
 from akb.build.checks import release_stats, sibling_problems
-from akb.build.procedural.base import GENERATORS, _load_all
+from akb.build.procedural.base import all_generators
 from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
 
@@ -170,6 +170,7 @@ def merge_revisions(
 
     regen_ids: dict[str, list[str]] = {"options_regenerated": [], "siblings_only": [], "rewritten": []}
     if procedural is not None:
+        generators = all_generators()
         for it in procedural:
             if it.provenance.method != "procedural":
                 continue
@@ -186,8 +187,7 @@ def merge_revisions(
                 if v.get("change") != "rewritten":
                     raise DataError(f"regenerated {it.id} changed its question, key or parameters without "
                                     "meta.revision.change = 'rewritten'")
-                _load_all()
-                old_gen = GENERATORS.get(old.provenance.generator or "")
+                old_gen = generators.get(old.provenance.generator or "")
                 allowed = {old.provenance.generator, old_gen.rebuild_with if old_gen else None}
                 if it.provenance.generator not in allowed or (it.category, it.subcategory) != (old.category, old.subcategory):
                     raise DataError(f"regenerated {it.id} changed its subcategory, or its generator to one that does not "

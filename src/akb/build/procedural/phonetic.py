@@ -1108,7 +1108,7 @@ def _syllable_outdated(params: dict[str, Any]) -> str | None:
     return TRIVIA_WHY.format("syllable counts of everyday words ('note')", "coda count in phonemes")
 
 
-def _rhyme_outdated_v031(params: dict[str, Any]) -> str | None:
+def _rhyme_retired(params: dict[str, Any]) -> str | None:
     return _rhyme_outdated(params) or TRIVIA_WHY.format("rhymes of everyday words ('rare' / 'bear')",
                                                          "rhyme, assonance or alliteration by sound, not spelling")
 
@@ -1119,7 +1119,7 @@ for _g in [
     Generator("phonetic.syllable_count", "phonetic", "syllables", SOURCE, _syllable_make, _syllable_recompute, siblings=_syllable_siblings,
               outdated=_syllable_outdated, rebuild_with="phonetic.coda_size"),
     Generator("phonetic.rhyme", "phonetic", "rhyme", SOURCE, _rhyme_make, _rhyme_recompute, siblings=_rhyme_siblings,
-              outdated=_rhyme_outdated_v031, rebuild_with="phonetic.rhyme_kind"),
+              outdated=_rhyme_retired, rebuild_with="phonetic.rhyme_kind"),
     Generator("phonetic.homophone", "phonetic", "homophones_minimal_pairs", SOURCE, _homophone_make, _homophone_recompute,
               siblings=_homophone_siblings, outdated=_homophone_outdated, spread=lambda p: p["options"][0][0],
               rebuild_with="phonetic.minimal_pair"),

@@ -27,12 +27,13 @@ from collections import defaultdict
 from functools import cache
 from typing import Any
 
-from akb.build.procedural.base import Draft, Generator, register
+from akb.build.procedural.base import Draft, Generator, register, sibling_from_pool
 from akb.build.procedural.phonetic import (
     NOT_WORDS,
     REF,
     RHYME_NOT_WORDS,
     SOURCE,
+    Pron,
     _pick,
     arpa,
     ipa,
@@ -42,12 +43,14 @@ from akb.build.procedural.phonetic import (
     strip,
 )
 
-Pron = tuple[str, ...]
 MIN_ZIPF = 3.5
 # Words an exam leaves out, and names or abbreviations the frequency lists count as words.
-EXCLUDED = frozenset("twat dade sao daw blah tao cong ming tong chang zhang kung fu hun wei mao nah yah duh huh "
-                     "shag shat dyke dike nig spic kike gook fag homo piss prick cum sic cha nash mag foo doc shah mum "
-                     "ref bing bam bis bach mock sen phi non lite sup rad hud san sloan dun duff bon nat mick yep scum lynch dang ing wont ness reg gen hath ons prep sis cass bloc cant grad rev nope trump bum".split())
+EXCLUDED = frozenset("""
+twat dade sao daw blah tao cong ming tong chang zhang kung fu hun wei mao nah yah duh huh shag
+shat dyke dike nig spic kike gook fag homo piss prick cum sic cha nash mag foo doc shah mum ref
+bing bam bis bach mock sen phi non lite sup rad hud san sloan dun duff bon nat mick yep scum
+lynch dang ing wont ness reg gen hath ons prep sis cass bloc cant grad rev nope trump bum
+""".split())
 
 # ARPAbet consonant -> (voiced, place, manner); /h/, /l/, /r/, /w/, /j/ are left out: their
 # place or manner is described differently from one textbook to the next.
@@ -138,8 +141,7 @@ def pair_contrast(a: str, b: str) -> tuple[str, str, str, str] | None:
     c = contrast(x, y)
     if c is None:
         return None
-    vi = next(j for j, ph in enumerate(pa) if ph in VOWELS)
-    return c, ("onset" if i < vi else "coda"), x, y
+    return c, ("onset" if i < len(parts(pa)[0]) else "coda"), x, y
 
 
 @cache
@@ -196,22 +198,19 @@ def _minimal_make(rng: random.Random) -> Draft | None:
         if not cands:
             return None
         chosen[cls] = rng.choice(cands)
-    options = [_pair_text(*chosen[asked])] + [_pair_text(*chosen[c]) for c in sorted(CONTRASTS) if c != asked]
+    order = [asked, *(c for c in sorted(CONTRASTS) if c != asked)]
+    options = [_pair_text(*chosen[c]) for c in order]
     if max(map(len, options)) > 1.6 * min(map(len, options)):
         return None
+    phones = {c: pair_contrast(*chosen[c])[2:] for c in order}  # type: ignore[index]
     # every place and manner the question names also occurs in some distractor: 'nasal' alone would
     # otherwise point at the one pair with an m or n (trivia review of v0.4)
-    def terms(pair: tuple[str, str]) -> set[str]:
-        _, _, x, y = pair_contrast(*pair) or ("", "", "", "")
-        return {t for ph in (x, y) for t in CONSONANTS[ph][1:]}
-    if not terms(chosen[asked]) <= set().union(*(terms(chosen[c]) for c in CONTRASTS if c != asked)):
+    terms = {c: {t for ph in phones[c] for t in CONSONANTS[ph][1:]} for c in order}
+    if not terms[asked] <= set().union(*(terms[c] for c in order[1:])):
         return None
-    lines = []
-    for cls in [asked, *(c for c in sorted(CONTRASTS) if c != asked)]:
-        a, b = chosen[cls]
-        _, _, x, y = pair_contrast(a, b) or ("", "", "", "")
-        lines.append(f"'{a}' {_ipa(a)} / '{b}' {_ipa(b)}: {describe(x)} vs {describe(y)} (differ {CONTRASTS[cls]})")
-    _, _, x, y = pair_contrast(*chosen[asked]) or ("", "", "", "")
+    lines = [f"'{a}' {_ipa(a)} / '{b}' {_ipa(b)}: {describe(phones[c][0])} vs {describe(phones[c][1])} (differ {CONTRASTS[c]})"
+             for c in order for a, b in [chosen[c]]]
+    x, y = phones[asked]
     return Draft(
         category="phonetic", subcategory="homophones_minimal_pairs",
         question=_minimal_question(x, y), choices=options,
@@ -222,16 +221,14 @@ def _minimal_make(rng: random.Random) -> Draft | None:
 
 
 def _minimal_recompute(params: dict[str, Any]) -> str:
-    classes = []
-    for o in params["options"]:
-        pc = pair_contrast(*_pair_words(o))
+    pcs = [pair_contrast(*_pair_words(o)) for o in params["options"]]
+    for o, pc in zip(params["options"], pcs, strict=True):
         if pc is None:
             raise ValueError(f"{o!r} is not a consonant minimal pair of a known class")
-        classes.append(pc[0])
-    if len(set(classes)) != len(classes):
+    if len({pc[0] for pc in pcs if pc}) != len(pcs):
         raise ValueError("two options contrast in the same features")
     want = _contrast_text(*params["phones"])
-    hits = [o for o in params["options"] if _contrast_text(*(pair_contrast(*_pair_words(o)) or ("", "", "P", "P"))[2:]) == want]
+    hits = [o for o, pc in zip(params["options"], pcs, strict=True) if pc and _contrast_text(pc[2], pc[3]) == want]
     if len(hits) != 1:
         raise ValueError(f"{len(hits)} options contrast {want}")
     return hits[0]
@@ -335,13 +332,6 @@ def _coda_recompute(params: dict[str, Any]) -> str:
     if sum(ph in VOWELS for ph in p) != 1:
         raise ValueError(f"{params['word']!r} is not one syllable")
     return str(coda_size(params["word"]))
-
-
-def _coda_siblings(params: dict[str, Any], text: str) -> str:
-    for t, q in _coda_pool_for(params):
-        if t == text.strip():
-            return q
-    raise ValueError(f"no sibling question for {text!r}")
 
 
 # ----------------------------------------------------------------------------- rhyme types
@@ -477,7 +467,7 @@ def _kind_siblings(params: dict[str, Any], text: str) -> str:
 for _g in [
     Generator("phonetic.minimal_pair", "phonetic", "homophones_minimal_pairs", SOURCE, _minimal_make, _minimal_recompute,
               siblings=_minimal_siblings, spread=lambda p: p["asked"]),
-    Generator("phonetic.coda_size", "phonetic", "syllables", SOURCE, _coda_make, _coda_recompute, siblings=_coda_siblings,
+    Generator("phonetic.coda_size", "phonetic", "syllables", SOURCE, _coda_make, _coda_recompute, siblings=sibling_from_pool(_coda_pool_for),
               pool=_coda_pool_for, spread=lambda p: coda_size(p["word"])),
     Generator("phonetic.rhyme_kind", "phonetic", "rhyme", SOURCE, _kind_make, _kind_recompute, siblings=_kind_siblings,
               spread=lambda p: p["asked"]),
