@@ -5,8 +5,10 @@ an earlier text not counted, and one clear error for a bad answer line."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -278,3 +280,52 @@ def test_a_bad_answer_line_is_one_error_naming_file_line_and_field(tmp_path: Pat
     err = one_line_error(akb("build", "answers", str(src), str(ans), "--trivia" if trivia else "--exam", "--sample", "320",
                              "--reviewer", EXAMINEE, "--out", str(tmp_path / "o.jsonl")))
     assert f"{ans}:{len(rows)}: field '{field}'" in err
+
+
+# ---------------------------------------------------------------- an examinee model through the probe
+def _examinee_answers(req: Any) -> str:
+    """Answers question i with its key (keys cycle A-D), except every tenth question."""
+    text = json.dumps(req.body)
+    i = int(re.search(r"question number (\d+)", text).group(1))  # type: ignore[union-attr]
+    return LETTERS[(i + (1 if i % 10 == 0 else 0)) % 4]
+
+
+@pytest.mark.parametrize("examinee, same_family", [("openai:claude-examinee", True), ("openai:gpt-examinee", False)])
+def test_a_model_sits_the_exam_on_the_packets_sample(tmp_path: Path, fake_api, monkeypatch: pytest.MonkeyPatch,
+                                                    examinee: str, same_family: bool) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-exam")
+    fake_api.answer = _examinee_answers
+    items = make(80)
+    src = _file(tmp_path, items)
+    out = tmp_path / "examined.jsonl"
+    r = akb("build", "review", str(src), "--exam", "--sample", "64", "--seed", "3", "--model", examinee,
+            "--base-url", fake_api.openai_base_url, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    packet = tmp_path / "exam.jsonl"
+    assert akb("build", "packet", str(src), "--out", str(packet), "--exam", "--sample", "64", "--seed", "3").returncode == 0
+    sampled = {json.loads(x)["id"] for x in packet.read_text().splitlines()}
+    done = [Item.model_validate(json.loads(x)) for x in out.read_text().splitlines()]
+    exam = {i.id: r for i in done for r in i.review.reviews if r.mode == "exam"}
+    assert set(exam) == sampled and len(sampled) == 64  # the packet's sample, no other item
+    assert {r.sample for r in exam.values()} == {"stratified n=64 seed=3"} and {r.reviewer for r in exam.values()} == {examinee}
+    expect_missed = {i.id for i in items if i.id in sampled and int(i.question.split()[-1].rstrip("?")) % 10 == 0}
+    assert {k for k, r in exam.items() if r.blind_answer != next(i.answer for i in done if i.id == k)} == expect_missed
+    assert f"; {len(expect_missed)} misses to adjudicate" in r.stdout and len(expect_missed) >= 5
+    assert ("of the writers' model family (claude)" in r.stdout) is same_family
+    d = compute_validity(done, load_taxonomy(), at=LATER)["difficulty"]
+    assert d["n"] == 64 and d["correct"] == 64 - len(expect_missed)
+    assert d["writer_families"] == ["claude"] and d["answered_by"][0]["writers_family"] is same_family
+    card = "\n".join(validity_markdown(compute_validity(done, load_taxonomy(), at=LATER), done, load_taxonomy()))
+    assert ("Every examinee so far is of the writers' model family (claude)" in card) is same_family
+    assert all(i.review.status == "model-reviewed" for i in done)  # an exam never changes a status
+    assert "sk-test-exam" not in out.read_text()
+
+
+def test_the_exam_needs_a_sample_and_a_model_that_did_not_write_the_items(tmp_path: Path) -> None:
+    src = _file(tmp_path, make(8))
+    r = akb("build", "review", str(src), "--exam", "--model", "position:A", "--out", str(tmp_path / "o.jsonl"))
+    assert "give --sample N" in one_line_error(r)
+    r = akb("build", "review", str(src), "--exam", "--options-only", "--sample", "8", "--model", "position:A", "--out", str(tmp_path / "o.jsonl"))
+    assert "different reviews" in one_line_error(r)
+    r = akb("build", "review", str(src), "--exam", "--sample", "8", "--model", "anthropic:claude-writer", "--out", str(tmp_path / "o.jsonl"))
+    assert "wrote some of these items" in one_line_error(r)

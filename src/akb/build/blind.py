@@ -76,6 +76,11 @@ def model_family(reviewer: str) -> str | None:
     return m.group(0) if m else None
 
 
+def writer_families(items: Sequence[Item]) -> set[str]:
+    """Model families of the items' writers (procedural and person-written items have none)."""
+    return {f for i in items if i.provenance.method == "llm-generated" and (f := model_family(i.provenance.by))}
+
+
 PacketMode = Literal["blind", "options-only", "exam", "trivia"]
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from akb.bench.items import LETTERS, Item, Review
 from akb.bench.taxonomy import Taxonomy
-from akb.build.blind import reviewer_family
+from akb.build.blind import reviewer_family, writer_families
 from akb.build.checks import (
     MAX_GOLD_LONGEST,
     MAX_INNER_RANK,
@@ -153,6 +153,11 @@ def difficulty_figures(items: Sequence[Item]) -> dict[str, Any]:
                 "note": (adj.note or "").removeprefix("key stands: ").removeprefix("fix: ")},
         })
     out["misses"] = misses
+    # A model answering items its own family wrote is no measure of how hard they are for others.
+    writers = writer_families([it for it, _ in _answers(items, "exam")])
+    out["writer_families"] = sorted(writers)
+    for a in out["answered_by"]:
+        a["writers_family"] = a.get("family") in writers
     out["key_stands"] = [m["id"] for m in misses if m["adjudication"] and m["adjudication"]["verdict"] == "key-stands"]
     out["to_fix"] = [m["id"] for m in misses if m["adjudication"] and m["adjudication"]["verdict"] == "fix"]
     out["unadjudicated"] = [m["id"] for m in misses if m["adjudication"] is None]
@@ -327,8 +332,15 @@ def difficulty_summary(d: dict[str, Any]) -> str:
     s = (f"Difficulty (exam answers; {samples}): {who(d)}; dates {dates(d)}; {_plural(len(d['misses']), 'miss')}: "
          f"{len(d['key_stands'])} adjudicated (key stands), {len(d['to_fix'])} to fix, "
          f"{len(d['unadjudicated'])} not yet adjudicated")
-    return s + (f" ({', '.join(d['unadjudicated'][:20])}{', ...' if len(d['unadjudicated']) > 20 else ''})."
-                if d["unadjudicated"] else ".")
+    s += (f" ({', '.join(d['unadjudicated'][:20])}{', ...' if len(d['unadjudicated']) > 20 else ''})."
+          if d["unadjudicated"] else ".")
+    same = [a for a in d["answered_by"] if a.get("writers_family")]
+    if same and len(same) == len(d["answered_by"]):
+        s += (f" Every examinee so far is of the writers' model family ({', '.join(sorted({a['family'] for a in same}))}), "
+              "which answers what it wrote: the figure is an upper bound, not the difficulty for a strong model of "
+              "another family or for people; measure it with one (`akb build review FILE --exam --sample 320 "
+              "--model BACKEND:NAME`, or an --exam packet).")
+    return s
 
 
 def trivia_summary(tr: dict[str, Any]) -> str:

@@ -171,15 +171,41 @@ def review_cmd(
     run_dir: Annotated[Path | None, typer.Option(help="run directory of the blind answers (resumable)")] = None,
     options_only: Annotated[bool, typer.Option("--options-only", help="hide the questions: the model answers from the "
                                                                      "options alone; a correct answer flags the item")] = False,
+    exam: Annotated[bool, typer.Option("--exam", help="the model is an examinee: it answers the stratified sample "
+                                                      "(--sample, --seed) as the probe does; its answers are exam "
+                                                      "reviews, the difficulty figure")] = False,
+    sample: Annotated[int | None, typer.Option(help="--exam: size of the stratified sample (300 or more to be measured)")] = None,
+    seed: Annotated[int, typer.Option(help="--exam: seed of the sample")] = 0,
+    family: Annotated[str | None, typer.Option(help="--exam: the examinee's model family (default: from --model)")] = None,
 ) -> None:
     """Blind key review by a model: it answers each item without the key; agreement makes a
-    draft or auto-checked item 'model-reviewed', disagreement flags it for a person."""
+    draft or auto-checked item 'model-reviewed', disagreement flags it for a person. With
+    --exam the model sits the difficulty exam instead (the status never changes)."""
+    from akb.build.blind import model_family, writer_families
     from akb.cli.common import parse_options
+    from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
     from akb.models.spec import parse_model_spec
-    from akb.runs.review import run_model_review
+    from akb.runs.review import run_model_exam, run_model_review
 
     cfg = parse_model_spec(model, **({"base_url": base_url} if base_url else {}), **parse_options(option or []))
+    if exam:
+        if options_only:
+            raise ConfigError("--exam and --options-only are different reviews: give one")
+        if sample is None:
+            raise ConfigError("an exam is a stratified sample: give --sample N (300 or more to be measured) and --seed")
+        rd = run_dir or out.with_name(out.stem + ".exam-run")
+        done, missed, label = run_model_exam(file, cfg, rd, sample=sample, seed=seed, family=family)
+        write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
+        for it in missed:
+            console.print(f"[yellow]missed[/yellow] {it.id}: {it.review.reviews[-1].note}")
+        fam = family or model_family(cfg.spec)
+        if fam in writer_families(done):
+            console.print(f"[yellow]{cfg.spec} is of the writers' model family ({fam}): a model answering its own "
+                          "family's items overstates how a strong model of another family scores[/yellow]")
+        console.print(f"exam ({label}) answered -> {out}; {len(missed)} misses to adjudicate "
+                      "(akb build packet --misses, then akb build adjudicate)")
+        return
     rd = run_dir or out.with_name(out.stem + (".options-only-run" if options_only else ".review-run"))
     items, reviewed, disagreements = run_model_review(file, cfg, rd, options_only=options_only)
     write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in reviewed))
