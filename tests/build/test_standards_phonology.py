@@ -160,3 +160,15 @@ def test_regen_replaces_the_trivia_forms_with_their_successors() -> None:
 
     with pytest.raises(DataError, match="does not replace"):
         merge_revisions(base, [], [wrong, rate], version="0.4", at=AT)
+
+
+@pytest.mark.parametrize(("params", "says"), [
+    ({"format": "dsd64", "channels": 1}, "1 channel (one of the stereo pair)"),
+    ({"format": "dsd64"}, "2 channels"), ({"format": "g711"}, "1 channel"), ({"format": "cd"}, "2 channels")])
+def test_a_format_rationale_states_the_channel_count_it_computes_with(params: dict, says: str) -> None:
+    # v0.5 audit: one channel of stereo DSD64 was keyed 2,822.4 kbit/s beside 'here 2 channels'
+    assert S.facts(params).endswith(says)
+    for gid in ("technical.format_rate", "technical.format_size"):
+        for d in generate(gid, 30, seed=4):
+            ch = d.params.get("channels") or S.FORMATS[d.params["format"]][3]
+            assert f"{ch} channel" in d.rationale and ("2 channels" in d.rationale) == (ch == 2)

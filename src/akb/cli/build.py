@@ -47,15 +47,27 @@ def check(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     option_rules: Annotated[bool | None, typer.Option("--option-rules/--no-option-rules",
                                                       help="apply the v0.2 option-set checks (default: when the file carries meta.siblings)")] = None,
+    same_fact: Annotated[bool, typer.Option("--same-fact", help="also warn of pairs that may ask the same fact in other "
+                                                                "words (sentence embeddings; needs the embed extra)")] = False,
 ) -> None:
     """Schema, banned options, rationales, near-duplicates, recomputed keys, balance, and the
     option-set rule: siblings, hedges, stem words, option lengths, numeric key ranks, longest key."""
     from akb.bench.loader import default_items_path, load_items
-    from akb.build.checks import check_items, option_rules_apply, option_set_stats, release_stats
+    from akb.build.checks import (
+        check_items,
+        option_rules_apply,
+        option_set_stats,
+        release_stats,
+        same_fact_problems,
+    )
 
     items = load_items(file or default_items_path())
     applied = option_rules_apply(items) if option_rules is None else option_rules
     found = check_items(items, option_rules=applied, warnings=True)
+    if same_fact:
+        from akb.models.embedding import EmbeddingBackend
+
+        found += same_fact_problems(items, EmbeddingBackend().encode)
     problems = [p for p in found if p.severity == "error"]
     stats = release_stats(items)
     option_stats = option_set_stats(items)

@@ -80,10 +80,14 @@ class EmbeddingBackend(BaseBackend):
                 raise BackendError(f"cannot load embedding model from {self.path}: {e}") from None
         return self._model
 
+    def encode(self, texts: Sequence[str]) -> Any:
+        """Unit-length sentence embeddings (a numpy array, one row per text)."""
+        return self._load().encode(list(texts), batch_size=self.opts.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True)
+
     def _scores(self, requests: Sequence[ChatRequest]) -> list[dict[str, float]]:
         import numpy as np
 
-        model = self._load()
         texts: list[str] = []
         spans: list[tuple[int, int, int]] = []  # evidence start, options start, end
         for r in requests:
@@ -94,7 +98,7 @@ class EmbeddingBackend(BaseBackend):
             mid = len(texts)
             texts.extend(r.mcq.choices)
             spans.append((start, mid, len(texts)))
-        emb = model.encode(texts, batch_size=self.opts.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+        emb = self.encode(texts)
         out = []
         for r, (a, m, b) in zip(requests, spans, strict=True):
             assert r.mcq is not None

@@ -27,12 +27,19 @@ FORMATS: dict[str, tuple[str, int, int, int]] = {
     "dsd256": ("stereo DSD256 audio", 11289600, 1, 2),
 }
 FACTS = {
-    "cd": "CD-DA is 44.1 kHz, 16-bit, 2 channels",
-    "g711": "G.711 is 8 kHz, 8-bit companded samples, 1 channel",
-    "dsd64": "DSD64 is 1-bit at 64 x 44.1 kHz = 2.8224 MHz, here 2 channels",
-    "dsd128": "DSD128 is 1-bit at 128 x 44.1 kHz = 5.6448 MHz, here 2 channels",
-    "dsd256": "DSD256 is 1-bit at 256 x 44.1 kHz = 11.2896 MHz, here 2 channels",
+    "cd": "CD-DA is 44.1 kHz, 16-bit",
+    "g711": "G.711 is 8 kHz, 8-bit companded samples",
+    "dsd64": "DSD64 is 1-bit at 64 x 44.1 kHz = 2.8224 MHz",
+    "dsd128": "DSD128 is 1-bit at 128 x 44.1 kHz = 5.6448 MHz",
+    "dsd256": "DSD256 is 1-bit at 256 x 44.1 kHz = 11.2896 MHz",
 }
+
+
+def facts(p: dict[str, Any]) -> str:
+    """The format's parameters with the channel count the item computes with (one channel of a
+    stereo format says so: the audit of v0.4 found 'here 2 channels' beside a one-channel key)."""
+    ch = p.get("channels") or FORMATS[p["format"]][3]
+    return f"{FACTS[p['format']]}, {ch} channel{'s' if ch > 1 else ''}" + (" (one of the stereo pair)" if p.get("channels") else "")
 
 
 def _kbps(fmt_id: str, channels: int | None = None) -> float:
@@ -75,7 +82,7 @@ def _rate_make(rng: random.Random) -> Draft | None:
     if FORMATS[p["format"]][3] > 1 and rng.random() < 0.3:
         p["channels"] = 1
     return _numeric(rng, "technical.format_rate", "technical", "formats_codecs", _rate_q(p), format_rate(p), _rate_pool(p),
-                    f"{FACTS[p['format']]}: rate x bits x channels = {format_rate(p)}.", p, "medium")
+                    f"{facts(p)}: rate x bits x channels = {format_rate(p)}.", p, "medium")
 
 
 SIZE_FORMATS = ("cd", "g711", "dsd64")
@@ -107,7 +114,7 @@ def _size_pool(p: dict[str, Any]) -> list[Candidate]:
 def _size_make(rng: random.Random) -> Draft | None:
     p: dict[str, Any] = {"format": rng.choice(SIZE_FORMATS), "seconds": rng.choice(DURATIONS)}
     return _numeric(rng, "technical.format_size", "technical", "formats_codecs", _size_q(p), format_size(p), _size_pool(p),
-                    f"{FACTS[p['format']]}: {p['seconds']} s x {format_rate(p)} / 8 = {format_size(p)}.", p, "medium")
+                    f"{facts(p)}: {p['seconds']} s x {format_rate(p)} / 8 = {format_size(p)}.", p, "medium")
 
 
 CODED_FORMATS = ("cd",)
@@ -135,7 +142,7 @@ def _compression_make(rng: random.Random) -> Draft | None:
     p: dict[str, Any] = {"format": rng.choice(CODED_FORMATS), "kbps": rng.choice(BITRATES)}
     return _numeric(rng, "audio_quality.format_compression", "audio_quality", "codec_artifacts", _compression_q(p),
                     format_compression(p), _compression_pool(p),
-                    f"{FACTS[p['format']]}, so {format_rate(p)}; divided by {p['kbps']} kbit/s gives {format_compression(p)}.", p)
+                    f"{facts(p)}, so {format_rate(p)}; divided by {p['kbps']} kbit/s gives {format_compression(p)}.", p)
 
 
 # ---------------------------------------------------------------- toolkit framing
