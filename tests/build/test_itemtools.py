@@ -433,6 +433,31 @@ def test_merge_refuses_unknown_ids_and_moved_items() -> None:
                         version="0.2")
 
 
+def test_a_corrected_rationale_keeps_the_text_and_reviews_and_is_in_the_changelog() -> None:
+    """v0.5: an audit found rationales contradicting their keys ('here 2 channels' beside a
+    one-channel bit rate); the fix changes the rationale only, procedural items included."""
+    from akb.build.revisions import changelog_markdown, merge_revisions
+    from akb.core.errors import DataError
+
+    base = _base()
+    proc = base[1].model_copy(update={"provenance": Provenance(method="procedural", by="akb.build.procedural", created=AT,
+                                                               generator="technical.nyquist", params={"fs": 8000})})
+    base = [base[0], proc, *base[2:]]
+    fix = {"change": "rationale", "why": "rationale contradicted the key"}
+    rows = [{**_row(base[0], None), "rationale": "Corrected.", "meta": {**base[0].meta, "revision": fix}},
+            {**_row(proc, None), "rationale": "Corrected too.", "meta": {**proc.meta, "revision": fix}}]
+    res = merge_revisions(base, [("g.jsonl", k + 1, r) for k, r in enumerate(rows)], None, version="0.5", at=AT)
+    got = {i.id: i for i in res.items}
+    for it, text in ((base[0], "Corrected."), (proc, "Corrected too.")):
+        assert got[it.id].rationale == text and got[it.id].review == it.review and got[it.id].question == it.question
+    assert res.changelog["summary"]["rationale_corrected"] == 2
+    assert {c["change"] for c in res.changelog["changed"]} == {"rationale"}
+    assert "| rationale | rationale contradicted the key |" in changelog_markdown([res.changelog])
+    moved = {**rows[0], "question": "Another question?"}
+    with pytest.raises(DataError, match="marked 'rationale' but its question"):
+        merge_revisions(base, [("g.jsonl", 1, moved)], None, version="0.5", at=AT)
+
+
 def test_merge_command_with_procedural_regeneration(tmp_path: Path) -> None:
     base = _base() + _old_items(4)
     src = tmp_path / "base.jsonl"

@@ -39,7 +39,7 @@ from akb.core.errors import DataError
 from akb.core.jsonl import iter_jsonl
 
 MERGER = "akb build merge-revisions"
-CHANGES = ("siblings", "rewritten", "replaced")
+CHANGES = ("siblings", "rewritten", "replaced", "rationale")
 
 
 @dataclass
@@ -114,9 +114,24 @@ def merge_revisions(
             raise DataError(f"{where}: {rid} appears twice in the revision files")
         seen.add(rid)
         old = by_id[rid]
+        v = revision_of(rec.get("meta"))
+        if v and v.get("change") == "rationale":
+            # A corrected rationale, procedural items included: the text and its reviews stand.
+            if (rec.get("question"), rec.get("choices"), rec.get("answer")) != (old.question, old.choices, old.answer):
+                raise DataError(f"{where}: {rid} is marked 'rationale' but its question, options or key changed")
+            if not str(rec.get("rationale") or "").strip():
+                raise DataError(f"{where}: {rid} is marked 'rationale' but has none")
+            counts["rationale"] += 1
+            meta = {**old.meta, "revision": v}
+            if isinstance((rec.get("meta") or {}).get("siblings"), list):  # a sibling question reworded with it
+                meta["siblings"] = rec["meta"]["siblings"]
+            out[rid] = old.model_copy(update={"rationale": rec["rationale"], "meta": meta})
+            for why in sibling_problems(out[rid]):
+                problems.append(f"{rid}: siblings: {why}")
+            changed.append({"id": rid, "change": "rationale", "why": str(v.get("why") or "")})
+            continue
         if old.provenance.method == "procedural" or (rec.get("provenance") or {}).get("method") == "procedural":
             continue  # procedural items come from the regeneration
-        v = revision_of(rec.get("meta"))
         if not v:
             unrevised.append(rid)
             continue
@@ -243,6 +258,7 @@ def merge_revisions(
             "procedural_rewritten": len(regen_ids["rewritten"]),
             "procedural_options_regenerated": len(regen_ids["options_regenerated"]),
             "procedural_siblings_added": len(regen_ids["siblings_only"]),
+            "rationale_corrected": counts["rationale"],
             "not_revised": len(unrevised) + len(missing),
         },
         "changed": sorted(changed, key=lambda c: c["id"]),
@@ -279,7 +295,7 @@ def _cell(text: str) -> str:
 
 
 _COUNTED = ("unchanged_with_siblings", "rewritten", "replaced", "procedural_rewritten", "procedural_options_regenerated",
-            "procedural_siblings_added")
+            "procedural_siblings_added", "rationale_corrected")
 
 
 def _counted_as(rec: dict[str, Any], procedural: set[str]) -> str:
@@ -288,6 +304,8 @@ def _counted_as(rec: dict[str, Any], procedural: set[str]) -> str:
         return "replaced"
     if rec["change"] == "options regenerated":
         return "procedural_options_regenerated"
+    if rec["change"] == "rationale":
+        return "rationale_corrected"
     return "procedural_rewritten" if rec["id"] in procedural else "rewritten"
 
 
