@@ -137,7 +137,8 @@ def difficulty_figures(items: Sequence[Item]) -> dict[str, Any]:
     out = answer_figures(items, "exam")
     missed: dict[str, list[Review]] = defaultdict(list)
     by_id = {i.id: i for i in items}
-    for it, r in _answers(items, "exam"):
+    answered = _answers(items, "exam")
+    for it, r in answered:
         if r.blind_answer != it.answer:
             missed[it.id].append(r)
     misses: list[dict[str, Any]] = []
@@ -154,7 +155,7 @@ def difficulty_figures(items: Sequence[Item]) -> dict[str, Any]:
         })
     out["misses"] = misses
     # A model answering items its own family wrote is no measure of how hard they are for others.
-    writers = writer_families([it for it, _ in _answers(items, "exam")])
+    writers = writer_families([it for it, _ in answered])
     out["writer_families"] = sorted(writers)
     for a in out["answered_by"]:
         a["writers_family"] = a.get("family") in writers

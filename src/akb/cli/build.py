@@ -193,7 +193,7 @@ def review_cmd(
     """Blind key review by a model: it answers each item without the key; agreement makes a
     draft or auto-checked item 'model-reviewed', disagreement flags it for a person. With
     --exam the model sits the difficulty exam instead (the status never changes)."""
-    from akb.build.blind import model_family, writer_families
+    from akb.build.blind import reviewer_family, writer_families
     from akb.cli.common import parse_options
     from akb.core.errors import ConfigError
     from akb.core.jsonl import write_json_atomic
@@ -211,7 +211,7 @@ def review_cmd(
         write_json_atomic(out, "".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in done))
         for it in missed:
             console.print(f"[yellow]missed[/yellow] {it.id}: {it.review.reviews[-1].note}")
-        fam = family or model_family(cfg.spec)
+        fam = reviewer_family(cfg.spec, "model", family)
         if fam in writer_families(done):
             console.print(f"[yellow]{cfg.spec} is of the writers' model family ({fam}): a model answering its own "
                           "family's items overstates how a strong model of another family scores[/yellow]")

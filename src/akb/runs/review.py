@@ -28,7 +28,7 @@ def run_model_review(file: Path, reviewer: ModelConfig, run_dir: Path, *, option
     _not_a_writer(items, reviewer)
     model = parse_model_spec(f"options-only:{reviewer.spec}", **reviewer.options) if options_only else reviewer
     run_probe(ProbeConfig(model=model, data=str(file), out=str(run_dir), progress=progress))
-    reviewed, disagreements = apply_model_review(items, run_dir / "samples.jsonl", reviewer=reviewer.spec,
+    reviewed, disagreements = apply_model_review(items, run_dir / SAMPLES_FILE, reviewer=reviewer.spec,
                                                  options_only=options_only)
     return items, reviewed, disagreements
 
